@@ -1,0 +1,307 @@
+"""The only module that knows the stage order: prepare -> generate -> judge -> report.
+
+``prepare`` validates everything (suite, prompts, rubric, API-key variables, vLLM availability)
+before the store is opened, so a bad input writes nothing. Servers started for a stage are
+stopped when the pipeline call returns, on success, error or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from judgebench.config import EndpointSpec, ModelSpec, Suite, load_suite
+from judgebench.engine import Budget, Endpoint, NullProgress, Progress, RunStats, execute
+from judgebench.errors import ConfigError, RunFailed
+from judgebench.hashing import content_hash
+from judgebench.promptset import load_prompts
+from judgebench.records import Prompt
+from judgebench.rubrics import Rubric, load_rubric
+from judgebench.store import Store
+
+STAGES = ("generate", "judge", "report")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A suite with everything it refers to loaded and checked."""
+
+    suite: Suite
+    prompts: tuple[Prompt, ...]
+    rubric: Rubric
+    path: Path | None = None
+
+    @property
+    def suite_hash(self) -> str:
+        return content_hash({"suite": self.suite.model_dump(mode="json", exclude={"prompts"}),
+                             "prompts": self.prompts_hash}, 16)
+
+    @property
+    def prompts_hash(self) -> str:
+        return content_hash([[p.id, list(p.turns), p.reference_answer] for p in self.prompts], 16)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    store: Path
+    leaderboards: Path
+    env: Mapping[str, str] = field(default_factory=dict)
+    max_requests: int | None = None
+    max_cost: float | None = None
+    models: tuple[str, ...] | None = None
+    """Restrict generation/judging to these models (their references are added)."""
+
+
+def default_store(suite_path: Path | None) -> Path:
+    base = suite_path.parent if suite_path is not None else Path.cwd()
+    return base / ".judgebench" / "store.sqlite"
+
+
+def prepare(path: str | Path, env: Mapping[str, str]) -> Prepared:
+    suite = load_suite(path)
+    prompts = load_prompts(suite.prompts, suite_file=path)
+    if suite.limit:
+        prompts = prompts[: suite.limit]
+    rubric = load_rubric(suite.judge.rubric, suite.judge.protocol, Path(path).parent)
+    if rubric.protocol.needs_reference_answer and not any(p.reference_answer for p in prompts):
+        raise ConfigError(
+            f"Rubric {rubric.name!r} (protocol {rubric.protocol.name}) needs `reference_answer` in the prompts, "
+            f"but {suite.prompts} has none.",
+            "Add reference_answer to the prompts, or use another rubric.",
+        )
+    prepared = Prepared(suite=suite, prompts=tuple(prompts), rubric=rubric, path=Path(path))
+    check_endpoints(prepared, env)
+    return prepared
+
+
+def _api_key(spec: EndpointSpec, env: Mapping[str, str], what: str, path: Path | None) -> str | None:
+    if spec.provider != "openai":
+        return None
+    if spec.api_key_env:
+        value = env.get(spec.api_key_env)
+        if not value:
+            raise ConfigError(
+                f"{what} in {path}: the environment variable {spec.api_key_env} (api_key_env) is not set.",
+                f"Export it first: export {spec.api_key_env}=... (keys never go in suite files).",
+            )
+        return value
+    base_url = spec.base_url or env.get("OPENAI_BASE_URL")
+    key = env.get("OPENAI_API_KEY")
+    if not base_url and not key:
+        raise ConfigError(
+            f"{what} in {path} uses the OpenAI API, but OPENAI_API_KEY is not set.",
+            "Export OPENAI_API_KEY, set `api_key_env`, or point `base_url` at your own server.",
+        )
+    return key
+
+
+def check_endpoints(prepared: Prepared, env: Mapping[str, str]) -> None:
+    """Fail before any write when a key variable is missing or vLLM is needed but absent."""
+    suite = prepared.suite
+    for m in suite.models:
+        _api_key(m, env, f"Model {m.name!r}", prepared.path)
+    _api_key(suite.judge, env, "The judge", prepared.path)
+    if any(e.provider == "vllm" for e in [*suite.models, suite.judge]):
+        from judgebench.backends.vllm_server import require_vllm
+
+        require_vllm()
+
+
+class Router:
+    """Maps model and judge specs to engine endpoints, starting vLLM servers lazily."""
+
+    def __init__(self, prepared: Prepared, env: Mapping[str, str], log_dir: Path, stack: ExitStack) -> None:
+        self._prepared = prepared
+        self._env = env
+        self._log_dir = log_dir
+        self._stack = stack
+        self._pool: Any = None
+        self.endpoints: dict[str, Endpoint] = {}
+        self._routes: dict[str, tuple[str, str]] = {}
+
+    def _vllm_pool(self) -> Any:
+        if self._pool is None:
+            from judgebench.backends.vllm_server import ServerPool
+
+            specs: list[EndpointSpec] = [*self._prepared.suite.models, self._prepared.suite.judge]
+            self._pool = self._stack.enter_context(ServerPool(specs, self._log_dir))
+        return self._pool
+
+    def route(self, spec: EndpointSpec, label: str) -> tuple[str, str]:
+        """(endpoint id, model name to send) for ``spec``; builds the backend on first use."""
+        if label not in self._routes:
+            self._routes[label] = self._route(spec, label)
+        return self._routes[label]
+
+    def _route(self, spec: EndpointSpec, label: str) -> tuple[str, str]:
+        from judgebench.backends.openai_backend import OpenAIBackend
+
+        if spec.provider == "vllm":
+            pool = self._vllm_pool()
+            base_url, served = pool.endpoint(spec)
+            endpoint_id = f"vllm:{base_url}"
+            key = None
+            describe = f"the vLLM server for {label} ({base_url})"
+
+            def check(spec: EndpointSpec = spec) -> None:
+                pool.check(spec)
+        else:
+            base_url = spec.base_url or self._env.get("OPENAI_BASE_URL")
+            served = spec.model
+            key = _api_key(spec, self._env, label, self._prepared.path)
+            endpoint_id = f"openai:{base_url}:{spec.api_key_env}"
+            describe = f"{label} at {base_url or 'the OpenAI API'}"
+            check = None  # type: ignore[assignment]
+        if endpoint_id not in self.endpoints:
+            backend = OpenAIBackend(base_url=base_url, api_key=key, timeout=spec.timeout, name=endpoint_id)
+            self.endpoints[endpoint_id] = Endpoint(
+                backend=backend, concurrency=spec.concurrency, prices=spec.prices, describe=describe, check=check
+            )
+        return endpoint_id, served
+
+    async def aclose(self) -> None:
+        for e in self.endpoints.values():
+            await e.backend.aclose()
+
+
+@dataclass
+class StageResult:
+    stage: str
+    planned: int
+    requested: int
+    stats: RunStats | None = None
+    blocked: int = 0
+
+
+@dataclass
+class PipelineResult:
+    stages: list[StageResult] = field(default_factory=list)
+    leaderboard: dict[str, Any] | None = None
+    out_dir: Path | None = None
+
+    @property
+    def requests_sent(self) -> int:
+        return sum(s.stats.requests_sent for s in self.stages if s.stats)
+
+    @property
+    def errors(self) -> int:
+        return sum(s.stats.errors for s in self.stages if s.stats)
+
+
+def selected_models(suite: Suite, only: Sequence[str] | None) -> list[ModelSpec]:
+    if only is None:
+        return list(suite.models)
+    wanted = set(only) | set(suite.references)
+    for name in only:
+        if name not in {m.name for m in suite.models}:
+            raise ConfigError(f"Model {name!r} is not in suite {suite.name!r}.",
+                              f"Models: {', '.join(m.name for m in suite.models)}.")
+    return [m for m in suite.models if m.name in wanted]
+
+
+@contextmanager
+def _session(prepared: Prepared, options: RunOptions) -> Iterator[tuple[Store, Router, ExitStack]]:
+    with ExitStack() as stack:
+        store = stack.enter_context(Store(options.store))
+        store.save_suite(prepared.suite.name, prepared.suite.model_dump(mode="json"),
+                         [{"id": p.id, "turns": list(p.turns), "category": p.category,
+                           "reference_answer": p.reference_answer} for p in prepared.prompts])
+        log_dir = options.store.parent / "logs" / time.strftime("%Y%m%d-%H%M%S")
+        router = Router(prepared, options.env, log_dir, stack)
+        yield store, router, stack
+
+
+def run(
+    prepared: Prepared,
+    options: RunOptions,
+    stages: Sequence[str] = STAGES,
+    progress: Progress | None = None,
+) -> PipelineResult:
+    """Run the chosen stages in order. Raises RunFailed when requests ended as errors."""
+    progress = progress or NullProgress()
+    budget = Budget(options.max_requests, options.max_cost)
+    result = PipelineResult()
+    suite = prepared.suite
+    models = selected_models(suite, options.models)
+    with _session(prepared, options) as (store, router, _stack):
+
+        async def requests() -> None:
+            try:
+                if "generate" in stages:
+                    result.stages.append(await _generate(prepared, store, router, models, budget, progress))
+                if "judge" in stages:
+                    result.stages.append(await _judge(prepared, store, router, models, budget, progress))
+            finally:
+                await router.aclose()
+
+        if "generate" in stages or "judge" in stages:
+            asyncio.run(requests())
+        if "report" in stages:
+            from judgebench.report import build_report, write_report
+
+            board, explorer = build_report(prepared.suite, list(prepared.prompts), prepared.rubric, store,
+                                           suite_hash=prepared.suite_hash, prompts_hash=prepared.prompts_hash)
+            result.leaderboard = board
+            result.out_dir = write_report(options.leaderboards, board, explorer)
+    if result.errors:
+        first = next((s.stats.first_error for s in result.stages if s.stats and s.stats.first_error), None)
+        raise RunFailed(
+            f"{result.errors} request(s) failed after retries (first: {first}).",
+            "Everything else is stored, and the failures are recorded as errors (never as results). "
+            "Rerun the same command to retry only what failed.",
+        )
+    return result
+
+
+async def _generate(prepared: Prepared, store: Store, router: Router, models: list[ModelSpec], budget: Budget,
+                    progress: Progress) -> StageResult:
+    from judgebench import generate
+
+    suite = prepared.suite
+    planned = generate.plan(suite, prepared.prompts, models)
+    todo = generate.missing(store, planned)
+    if not todo:
+        return StageResult("generate", len(planned), 0)
+    for name in dict.fromkeys(p.model for p in todo):
+        await asyncio.to_thread(router.route, suite.model(name), f"model {name!r}")
+    jobs = generate.build_jobs(store, suite, prepared.prompts, todo, lambda spec: router.route(spec, f"model {spec.name!r}"))
+    stats = await execute(jobs, router.endpoints, retry=suite.retry, budget=budget, progress=progress,
+                          stage="generate")
+    return StageResult("generate", len(planned), len(todo), stats)
+
+
+async def _judge(prepared: Prepared, store: Store, router: Router, models: list[ModelSpec], budget: Budget,
+                 progress: Progress) -> StageResult:
+    from judgebench import judge as judging
+
+    suite = prepared.suite
+    planned = judging.plan(suite, prepared.prompts, prepared.rubric, [m.name for m in models])
+    ready, blocked = judging.todo(store, suite.judge, planned)
+    if not ready:
+        return StageResult("judge", len(planned), 0, blocked=blocked)
+    endpoint, served = await asyncio.to_thread(router.route, suite.judge, "the judge")
+    prompts = {p.id: p for p in prepared.prompts}
+    rows = store.responses({k for p in ready for k in (p.model_response, p.reference_response) if k})
+
+    def shown(key: str) -> tuple[str, list[str]]:
+        row = rows[key]
+        return row.text or "", list(row.info.get("answers") or [row.text or ""])
+
+    jobs = []
+    for item in ready:
+        prompt = prompts[item.prompt_id]
+        if item.reference_response is None:
+            text = judging.render_for(prepared.rubric, prompt, shown(item.model_response), None)
+        else:
+            a, b = (item.model_response, item.reference_response) if item.order == "AB" else (
+                item.reference_response, item.model_response)
+            text = judging.render_for(prepared.rubric, prompt, shown(a), shown(b))
+        jobs.append(judging.make_job(store, suite.judge, prepared.rubric, item, text, served, endpoint))
+    stats = await execute(jobs, router.endpoints, retry=suite.retry, budget=budget, progress=progress,
+                          stage="judge")
+    return StageResult("judge", len(planned), len(ready), stats, blocked)

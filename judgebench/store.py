@@ -1,0 +1,319 @@
+"""The run store: SQLite in WAL mode, rows addressed by content keys.
+
+Every result is committed the moment it arrives, so a killed run loses nothing it received.
+An ``ok`` row is never overwritten; error and parse-failure rows are replaced by later attempts
+(their ``attempts`` counter grows), which is how reruns retry exactly what failed.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from judgebench.errors import StoreError
+
+SCHEMA_VERSION = 1
+
+_MIGRATIONS: list[str] = [
+    # v1
+    """
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS responses (
+        key TEXT PRIMARY KEY,
+        status TEXT NOT NULL CHECK (status IN ('ok', 'error')),
+        text TEXT,
+        prompt_tokens INTEGER NOT NULL DEFAULT 0,
+        completion_tokens INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        attempts INTEGER NOT NULL DEFAULT 1,
+        created_at REAL NOT NULL,
+        info TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE IF NOT EXISTS judgments (
+        key TEXT PRIMARY KEY,
+        status TEXT NOT NULL CHECK (status IN ('ok', 'error', 'parse_failure')),
+        label TEXT,
+        preference REAL,
+        score REAL,
+        reasoning TEXT,
+        raw TEXT,
+        prompt_tokens INTEGER NOT NULL DEFAULT 0,
+        completion_tokens INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        attempts INTEGER NOT NULL DEFAULT 1,
+        created_at REAL NOT NULL,
+        info TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE IF NOT EXISTS suites (
+        name TEXT PRIMARY KEY,
+        config TEXT NOT NULL,
+        prompts TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    """,
+]
+
+# sqlite3 primary result codes that mean "this store cannot be used as it is".
+_STORE_CODES = {
+    8: "the store is read-only",
+    10: "a disk I/O error occurred",
+    11: "the store file is corrupt",
+    13: "the disk is full",
+    14: "the store file cannot be opened",
+    26: "the file is not a judgebench store (not an SQLite database)",
+}
+
+
+def _store_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    code = getattr(exc, "sqlite_errorcode", None)
+    what = _STORE_CODES.get((code or 0) & 0xFF, str(exc))
+    return StoreError(
+        f"Cannot write the store {path}: {what}.",
+        "Results received before this point are kept. Free disk space or fix the file's permissions "
+        "(or pass --store PATH to use another file), then rerun: only what is missing is requested.",
+    )
+
+
+@dataclass(frozen=True)
+class ResponseRow:
+    key: str
+    status: str
+    text: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    error: str | None
+    attempts: int
+    info: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class JudgmentRow:
+    key: str
+    status: str
+    label: str | None
+    preference: float | None
+    score: float | None
+    reasoning: str | None
+    raw: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    error: str | None
+    attempts: int
+    info: dict[str, Any]
+
+
+class Store:
+    """A handle on one store file. Cheap to open; safe to share between processes (WAL)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+            self._db.execute("PRAGMA busy_timeout = 60000")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+        except sqlite3.Error as e:
+            raise _store_error(self.path, e) from None
+        except OSError as e:
+            raise StoreError(
+                f"Cannot create the store {self.path}: {e.strerror}.",
+                "Pass --store PATH to a writable location.",
+            ) from None
+
+    def _migrate(self) -> None:
+        self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        current = int(row[0]) if row else 0
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"The store {self.path} was written by a newer judgebench (schema {current}).",
+                "Upgrade judgebench, or use another --store.",
+            )
+        for version in range(current, SCHEMA_VERSION):
+            with self._tx():
+                for stmt in filter(str.strip, _MIGRATIONS[version].split(";")):
+                    self._db.execute(stmt)
+                self._db.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(version + 1),)
+                )
+
+    @contextmanager
+    def _tx(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def put_response(
+        self,
+        key: str,
+        *,
+        status: str,
+        text: str | None = None,
+        prompt_tokens: int = 0,
+        completion_tokens: int = 0,
+        error: str | None = None,
+        info: dict[str, Any] | None = None,
+    ) -> None:
+        """Record a response; an existing ``ok`` row is never replaced."""
+        self._write(
+            """
+            INSERT INTO responses (key, status, text, prompt_tokens, completion_tokens, error, created_at, info)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(key) DO UPDATE SET
+                status = excluded.status, text = excluded.text, prompt_tokens = excluded.prompt_tokens,
+                completion_tokens = excluded.completion_tokens, error = excluded.error,
+                created_at = excluded.created_at, info = excluded.info, attempts = responses.attempts + 1
+            WHERE responses.status != 'ok'
+            """,
+            (key, status, text, prompt_tokens, completion_tokens, error, time.time(), json.dumps(info or {})),
+        )
+
+    def put_judgment(
+        self,
+        key: str,
+        *,
+        status: str,
+        label: str | None = None,
+        preference: float | None = None,
+        score: float | None = None,
+        reasoning: str | None = None,
+        raw: str | None = None,
+        prompt_tokens: int = 0,
+        completion_tokens: int = 0,
+        error: str | None = None,
+        info: dict[str, Any] | None = None,
+    ) -> None:
+        """Record a judgment; an existing ``ok`` row is never replaced."""
+        self._write(
+            """
+            INSERT INTO judgments (key, status, label, preference, score, reasoning, raw, prompt_tokens,
+                                   completion_tokens, error, created_at, info)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(key) DO UPDATE SET
+                status = excluded.status, label = excluded.label, preference = excluded.preference,
+                score = excluded.score, reasoning = excluded.reasoning, raw = excluded.raw,
+                prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens,
+                error = excluded.error, created_at = excluded.created_at, info = excluded.info,
+                attempts = judgments.attempts + 1
+            WHERE judgments.status != 'ok'
+            """,
+            (
+                key, status, label, preference, score, reasoning, raw, prompt_tokens, completion_tokens,
+                error, time.time(), json.dumps(info or {}),
+            ),
+        )
+
+    def put_judgments_bulk(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Many judgments in one transaction (imports)."""
+        with self._tx_guarded():
+            for r in rows:
+                self._db.execute(
+                    """INSERT OR IGNORE INTO judgments (key, status, label, preference, score, reasoning, raw,
+                           created_at, info) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    (r["key"], r["status"], r.get("label"), r.get("preference"), r.get("score"),
+                     r.get("reasoning"), r.get("raw"), time.time(), json.dumps(r.get("info") or {})),
+                )
+
+    def put_responses_bulk(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Many responses in one transaction (imports)."""
+        with self._tx_guarded():
+            for r in rows:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO responses (key, status, text, created_at, info) VALUES (?, 'ok', ?, ?, ?)",
+                    (r["key"], r["text"], time.time(), json.dumps(r.get("info") or {})),
+                )
+
+    def save_suite(self, name: str, config: dict[str, Any], prompts: list[dict[str, Any]]) -> None:
+        """Remember a suite's resolved config and prompts so reports work from the store alone."""
+        self._write(
+            "INSERT OR REPLACE INTO suites (name, config, prompts, updated_at) VALUES (?, ?, ?, ?)",
+            (name, json.dumps(config, default=str), json.dumps(prompts), time.time()),
+        )
+
+    @contextmanager
+    def _tx_guarded(self) -> Iterator[None]:
+        try:
+            with self._tx():
+                yield
+        except sqlite3.Error as e:
+            raise _store_error(self.path, e) from None
+
+    def _write(self, sql: str, params: tuple[Any, ...]) -> None:
+        try:
+            self._db.execute(sql, params)
+        except sqlite3.Error as e:
+            raise _store_error(self.path, e) from None
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def _select_in(self, table: str, keys: list[str]) -> Iterator[sqlite3.Row]:
+        self._db.row_factory = sqlite3.Row
+        try:
+            for i in range(0, len(keys), 900):
+                chunk = keys[i : i + 900]
+                marks = ",".join("?" * len(chunk))
+                yield from self._db.execute(f"SELECT * FROM {table} WHERE key IN ({marks})", chunk)
+        except sqlite3.Error as e:
+            raise _store_error(self.path, e) from None
+        finally:
+            self._db.row_factory = None
+
+    def responses(self, keys: Iterable[str]) -> dict[str, ResponseRow]:
+        out: dict[str, ResponseRow] = {}
+        for r in list(self._select_in("responses", list(dict.fromkeys(keys)))):
+            out[r["key"]] = ResponseRow(
+                r["key"], r["status"], r["text"], r["prompt_tokens"], r["completion_tokens"], r["error"],
+                r["attempts"], json.loads(r["info"]),
+            )
+        return out
+
+    def judgments(self, keys: Iterable[str]) -> dict[str, JudgmentRow]:
+        out: dict[str, JudgmentRow] = {}
+        for r in list(self._select_in("judgments", list(dict.fromkeys(keys)))):
+            out[r["key"]] = JudgmentRow(
+                r["key"], r["status"], r["label"], r["preference"], r["score"], r["reasoning"], r["raw"],
+                r["prompt_tokens"], r["completion_tokens"], r["error"], r["attempts"], json.loads(r["info"]),
+            )
+        return out
+
+    def suite(self, name: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        row = self._db.execute("SELECT config, prompts FROM suites WHERE name = ?", (name,)).fetchone()
+        return (json.loads(row[0]), json.loads(row[1])) if row else None
+
+    def suite_names(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT name FROM suites ORDER BY name")]
+
+    def counts(self) -> dict[str, int]:
+        """Row counts per table and status (tests and diagnostics)."""
+        out: dict[str, int] = {}
+        for table in ("responses", "judgments"):
+            for status, n in self._db.execute(f"SELECT status, COUNT(*) FROM {table} GROUP BY status"):
+                out[f"{table}.{status}"] = n
+        return out
+
+    def integrity_ok(self) -> bool:
+        return bool(self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
