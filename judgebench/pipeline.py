@@ -193,6 +193,31 @@ class PipelineResult:
         return sum(s.stats.errors for s in self.stages if s.stats)
 
 
+def saved_config(prepared: Prepared) -> dict[str, Any]:
+    """What the store keeps so that reports (and gates) work without the suite file."""
+    r = prepared.rubric
+    return {"suite": prepared.suite.model_dump(mode="json"),
+            "rubric": {"name": r.name, "path": str(r.path), "source": r.source, "protocol": r.protocol.name}}
+
+
+def from_store(store: Store, name: str) -> Prepared:
+    """Rebuild a Prepared suite from what ``run`` or ``import`` saved in the store."""
+    from judgebench.protocols import get_protocol
+
+    saved = store.suite(name)
+    if saved is None:
+        known = ", ".join(store.suite_names()) or "none"
+        raise ConfigError(f"No suite named {name!r} in the store {store.path} (suites there: {known}).",
+                          "Pass a suite file, or the --store that holds the suite.")
+    config, prompts = saved
+    suite = Suite.model_validate(config["suite"])
+    r = config["rubric"]
+    rubric = Rubric(name=r["name"], path=Path(r["path"]), source=r["source"], protocol=get_protocol(r["protocol"]))
+    records = tuple(Prompt(id=p["id"], turns=tuple(p["turns"]), category=p.get("category") or "",
+                           reference_answer=p.get("reference_answer")) for p in prompts)
+    return Prepared(suite=suite, prompts=records, rubric=rubric, path=None)
+
+
 def selected_models(suite: Suite, only: Sequence[str] | None) -> list[ModelSpec]:
     if only is None:
         return list(suite.models)
@@ -208,7 +233,7 @@ def selected_models(suite: Suite, only: Sequence[str] | None) -> list[ModelSpec]
 def _session(prepared: Prepared, options: RunOptions) -> Iterator[tuple[Store, Router, ExitStack]]:
     with ExitStack() as stack:
         store = stack.enter_context(Store(options.store))
-        store.save_suite(prepared.suite.name, prepared.suite.model_dump(mode="json"),
+        store.save_suite(prepared.suite.name, saved_config(prepared),
                          [{"id": p.id, "turns": list(p.turns), "category": p.category,
                            "reference_answer": p.reference_answer} for p in prepared.prompts])
         log_dir = options.store.parent / "logs" / time.strftime("%Y%m%d-%H%M%S")

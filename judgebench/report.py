@@ -1,0 +1,228 @@
+"""Report: read what the store holds for a suite, compute the leaderboard, write it out.
+
+Writes ``<leaderboards>/<suite>/leaderboard.{json,csv,md}`` and the HTML page. Works from a suite
+file or from the store alone (suites saved by ``run`` or ``import``), so a report never needs
+the endpoints that produced the results.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from judgebench import __version__
+from judgebench.config import Suite
+from judgebench.generate import plan as plan_responses
+from judgebench.judge import judge_identity, judge_params
+from judgebench.judge import plan as plan_judgments
+from judgebench.records import ModelInfo, Prompt, TrainingInfo
+from judgebench.rubrics import Rubric
+from judgebench.store import Store
+
+CSV_COLUMNS = [
+    "model", "reference", "win_rate", "standard_error", "win_rate_ci_low", "win_rate_ci_high",
+    "lc_win_rate", "lc_win_rate_ci_low", "lc_win_rate_ci_high", "bt_rating", "bt_ci_low", "bt_ci_high",
+    "n_wins", "n_wins_base", "n_draws", "n_total", "discrete_win_rate", "avg_length",
+    "n_parse_failures", "n_errors", "n_missing", "position_consistency", "tie_rate",
+    "prompt_tokens", "completion_tokens", "mean_score",
+    "base_model", "training_dataset", "training_examples", "curated", "is_canary",
+]
+
+
+def model_infos(suite: Suite) -> list[ModelInfo]:
+    refs = set(suite.references)
+    out = []
+    for m in suite.models:
+        t = m.training
+        out.append(ModelInfo(
+            name=m.name,
+            is_reference=m.name in refs,
+            is_canary=False,
+            training=TrainingInfo(t.dataset, t.examples, t.curated, t.base_model) if t else None,
+        ))
+    return out
+
+
+def frames(suite: Suite, prompts: Sequence[Prompt], rubric: Rubric, store: Store) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The judgments and responses frames of docs/CONTRACTS.md, for what the suite plans."""
+    planned_r = plan_responses(suite, prompts)
+    rows_r = store.responses(p.key for p in planned_r)
+    resp_records = []
+    for p in planned_r:
+        row = rows_r.get(p.key)
+        text = row.text if row is not None and row.status == "ok" else ""
+        resp_records.append({
+            "model": p.model, "prompt_id": p.prompt_id, "sample": p.sample,
+            "status": row.status if row is not None else "missing", "text": text or "",
+            "length": len(text or ""),
+            "prompt_tokens": row.prompt_tokens if row else 0, "completion_tokens": row.completion_tokens if row else 0,
+        })
+    responses = pd.DataFrame(resp_records, columns=["model", "prompt_id", "sample", "status", "text", "length",
+                                                    "prompt_tokens", "completion_tokens"])
+    category = {p.id: p.category for p in prompts}
+    planned_j = plan_judgments(suite, prompts, rubric)
+    rows_j = store.judgments(p.key for p in planned_j)
+    ok_responses = {p.key for p in planned_r if p.key in rows_r and rows_r[p.key].status == "ok"}
+    judg_records = []
+    for p in planned_j:
+        row = rows_j.get(p.key)
+        if row is None:
+            status = "missing"
+        else:
+            status = row.status
+        if row is None and p.model_response in ok_responses and (
+                p.reference_response is None or p.reference_response in ok_responses):
+            status = "missing"
+        judg_records.append({
+            "model": p.model, "reference": p.reference, "prompt_id": p.prompt_id,
+            "category": category.get(p.prompt_id, ""), "order": p.order, "sample": p.sample, "status": status,
+            "preference": row.preference if row is not None and row.status == "ok" and row.preference is not None else math.nan,
+            "label": (row.label or "") if row else "",
+            "score": row.score if row is not None and row.score is not None else math.nan,
+            "reasoning": (row.reasoning or "") if row else "",
+            "flags": ",".join(row.info.get("flags", [])) if row else "",
+            "prompt_tokens": row.prompt_tokens if row else 0,
+            "completion_tokens": row.completion_tokens if row else 0,
+        })
+    judgments = pd.DataFrame(judg_records, columns=["model", "reference", "prompt_id", "category", "order", "sample",
+                                                    "status", "preference", "label", "score", "reasoning", "flags",
+                                                    "prompt_tokens", "completion_tokens"])
+    return judgments, responses
+
+
+def manifest(suite: Suite, rubric: Rubric, n_prompts: int, suite_hash: str, prompts_hash: str) -> dict[str, Any]:
+    return {
+        "suite": suite.name,
+        "suite_hash": suite_hash,
+        "prompts_hash": prompts_hash,
+        "n_prompts": n_prompts,
+        "judge": {"provider": suite.judge.provider, "model": suite.judge.model,
+                  "identity": judge_identity(suite.judge), "params": judge_params(suite.judge)
+                  | {"orders": suite.judge.orders, "samples": suite.judge.samples}},
+        "rubric": rubric.name,
+        "rubric_hash": rubric.hash,
+        "protocol": rubric.protocol.name,
+        "judgebench_version": __version__,
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "references": suite.references,
+    }
+
+
+def explorer_data(suite: Suite, prompts: Sequence[Prompt], judgments: pd.DataFrame, responses: pd.DataFrame,
+                  board: dict[str, Any]) -> dict[str, Any]:
+    """Everything the HTML response explorer shows (docs/CONTRACTS.md)."""
+    resp: dict[str, dict[str, str]] = {}
+    for r in responses[responses["sample"] == 0].itertuples():
+        resp.setdefault(str(r.model), {})[str(r.prompt_id)] = str(r.text) if r.status == "ok" else ""
+    judg: dict[str, dict[str, dict[str, list[dict[str, Any]]]]] = {}
+    outcomes: dict[str, dict[str, dict[str, float | None]]] = {}
+    for j in judgments.itertuples():
+        entry = {"order": j.order, "sample": int(j.sample), "label": j.label, "status": j.status,
+                 "preference": None if math.isnan(j.preference) else float(j.preference),
+                 "score": None if math.isnan(j.score) else float(j.score), "reasoning": j.reasoning}
+        judg.setdefault(str(j.model), {}).setdefault(str(j.reference), {}).setdefault(str(j.prompt_id), []).append(entry)
+    ok = judgments[judgments["status"] == "ok"]
+    if not ok.empty and ok["preference"].notna().any():
+        means = ok.groupby(["model", "reference", "prompt_id"])["preference"].mean()
+        for (m, ref, pid), x in means.items():
+            outcomes.setdefault(str(m), {}).setdefault(str(ref), {})[str(pid)] = None if math.isnan(x) else float(x)
+    return {
+        "prompts": [{"id": p.id, "text": p.text, "category": p.category} for p in prompts],
+        "models": [m.name for m in suite.models],
+        "references": suite.references,
+        "responses": resp,
+        "judgments": judg,
+        "outcomes": outcomes,
+    }
+
+
+def build_report(suite: Suite, prompts: Sequence[Prompt], rubric: Rubric, store: Store, *, suite_hash: str,
+                 prompts_hash: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    from judgebench.aggregate import build_leaderboard
+
+    judgments, responses = frames(suite, prompts, rubric, store)
+    info = manifest(suite, rubric, len(prompts), suite_hash, prompts_hash)
+    board = build_leaderboard(judgments, responses, model_infos(suite), info, _stats_options(suite))
+    return board, explorer_data(suite, prompts, judgments, responses, board)
+
+
+def _stats_options(suite: Suite) -> Any:
+    from judgebench import aggregate
+
+    options_cls = getattr(aggregate, "StatsOptions", None)
+    if options_cls is None:
+        return None
+    s = suite.stats
+    fields = {"rounds": s.bootstrap_rounds, "bootstrap_rounds": s.bootstrap_rounds, "seed": s.seed,
+              "level": s.level, "style_control": s.style_control}
+    import dataclasses
+
+    if dataclasses.is_dataclass(options_cls):
+        names = {f.name for f in dataclasses.fields(options_cls)}
+        return options_cls(**{k: v for k, v in fields.items() if k in names})
+    return options_cls()
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.1f}" if abs(v) >= 1 or v == 0 else f"{v:.3f}"
+    return str(v)
+
+
+def markdown_table(board: dict[str, Any]) -> str:
+    cols = [("model", "Model"), ("reference", "Reference"), ("win_rate", "Win rate"), ("win_rate_ci_low", "CI low"),
+            ("win_rate_ci_high", "CI high"), ("lc_win_rate", "LC win rate"), ("n_wins", "Wins"), ("n_draws", "Ties"),
+            ("n_wins_base", "Losses"), ("n_parse_failures", "Parse failures"), ("n_errors", "Errors"),
+            ("position_consistency", "Position consistency"), ("avg_length", "Avg length")]
+    lines = [f"# {board.get('suite')} leaderboard", "",
+             "| " + " | ".join(h for _, h in cols) + " |", "|" + "---|" * len(cols)]
+    for row in board.get("rows", []):
+        lines.append("| " + " | ".join(_fmt(row.get(k)) for k, _ in cols) + " |")
+    m = board.get("manifest", {})
+    lines += ["", f"Judge: {m.get('judge', {}).get('model')} · rubric {m.get('rubric')} ({m.get('rubric_hash')}) · "
+              f"suite hash {m.get('suite_hash')} · {m.get('n_prompts')} prompts · judgebench {m.get('judgebench_version')} "
+              f"· {m.get('created_at')}", ""]
+    for p in board.get("paired", []) or []:
+        lines.append(f"- {p['a']} vs {p['b']}: {p['diff']:+.1f} points, 95% CI {p['ci_low']:+.1f} to {p['ci_high']:+.1f}, "
+                     f"p = {p['p_value']:.3g} — {p['verdict']}")
+    return "\n".join(lines) + "\n"
+
+
+def csv_text(board: dict[str, Any]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in board.get("rows", []):
+        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in CSV_COLUMNS})
+    return buf.getvalue()
+
+
+def write_report(leaderboards: Path, board: dict[str, Any], explorer: dict[str, Any]) -> Path:
+    """Write json/csv/md and the HTML page; returns the suite's folder."""
+    out = leaderboards / str(board["suite"])
+    out.mkdir(parents=True, exist_ok=True)
+    _atomic_write(out / "leaderboard.json", json.dumps(board, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    _atomic_write(out / "leaderboard.csv", csv_text(board))
+    _atomic_write(out / "leaderboard.md", markdown_table(board))
+    try:
+        from judgebench.site.render import write_site
+    except ImportError:  # pragma: no cover - the site package is part of judgebench
+        return out
+    write_site(leaderboards, str(board["suite"]), board, explorer)
+    return out
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

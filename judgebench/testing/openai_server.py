@@ -1,0 +1,215 @@
+"""A real OpenAI-compatible HTTP server on loopback, for tests, benchmarks and dry runs.
+
+It speaks just enough of the chat-completions API (HTTP/1.1 keep-alive, JSON bodies), answers
+with a deterministic responder, counts requests, and injects faults on demand: 429 with
+Retry-After, 500, hangs longer than the client's timeout, and non-JSON bodies. It runs its own
+asyncio loop in a background thread so synchronous tests and the CLI in a subprocess can use it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import random
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+Responder = Callable[[dict[str, Any]], str]
+
+_SECTION = re.compile(r"\[Response A\]\n(.*?)\n\n\[Response B\]\n(.*?)\n", re.S)
+
+
+def _digest(obj: Any) -> int:
+    return int(hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:12], 16)
+
+
+def default_responder(body: dict[str, Any]) -> str:
+    """Deterministic answers: generation text depends on model and prompt; the judge prefers the longer response."""
+    messages = body.get("messages") or []
+    last = str(messages[-1].get("content", "")) if messages else ""
+    if body.get("response_format"):
+        schema = body["response_format"].get("json_schema", {}).get("schema", {})
+        if "score" in schema.get("properties", {}):
+            return json.dumps({"reasoning": "fake grade", "score": 1 + _digest(last) % 10})
+        m = _SECTION.search(last)
+        if m:
+            a, b = len(m.group(1)), len(m.group(2))
+            verdict = "A" if a > b else "B" if b > a else "tie"
+        else:
+            verdict = ("A", "B", "tie")[_digest(last) % 3]
+        return json.dumps({"reasoning": "fake judge: longer is better", "verdict": verdict})
+    model = str(body.get("model", ""))
+    n = 1 + _digest([model, messages]) % 6
+    return f"{model} says:" + " lorem" * (n + len(model) % 5) + f" ({_digest(last) % 1000})"
+
+
+@dataclass
+class Faults:
+    """Fault injection. ``rate`` of requests fail with a kind drawn from ``kinds``.
+
+    ``max_per_request`` bounds how often the same request body fails, so retries always win.
+    """
+
+    rate: float = 0.0
+    kinds: tuple[str, ...] = ("429", "500", "timeout", "nonjson")
+    seed: int = 0
+    max_per_request: int = 2
+    retry_after: float = 0.05
+    hang_seconds: float = 2.0
+
+
+@dataclass
+class Counters:
+    requests: int = 0
+    completions: int = 0
+    faults: Counter[str] = field(default_factory=Counter)
+    in_flight: int = 0
+    max_in_flight: int = 0
+
+
+class FakeOpenAIServer:
+    """``with FakeOpenAIServer() as srv: srv.base_url`` -> ``http://127.0.0.1:PORT/v1``."""
+
+    def __init__(self, responder: Responder = default_responder, latency: float = 0.0,
+                 faults: Faults | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.responder = responder
+        self.latency = latency
+        self.faults = faults or Faults()
+        self.counters = Counters()
+        self._host, self._port = host, port
+        self._rng = random.Random(self.faults.seed)
+        self._failed: Counter[int] = Counter()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._lock = threading.Lock()
+        self.down = False
+        """When True, connections are accepted and closed at once (a dying endpoint)."""
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self._host}:{self._port}/v1"
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> FakeOpenAIServer:
+        self._thread = threading.Thread(target=self._serve, name="fake-openai", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("fake server did not start")
+        return self
+
+    def _serve(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        self._server = loop.run_until_complete(asyncio.start_server(self._handle, self._host, self._port, backlog=1024))
+        self._port = self._server.sockets[0].getsockname()[1]
+        self._ready.set()
+        loop.run_forever()
+        self._server.close()
+        loop.run_until_complete(self._server.wait_closed())
+        loop.close()
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def __enter__(self) -> FakeOpenAIServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- HTTP -----------------------------------------------------------------------------
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                if self.down:
+                    return
+                line = await reader.readline()
+                if not line:
+                    return
+                method, path, _ = line.decode("latin-1").split(" ", 2)
+                headers: dict[str, str] = {}
+                while True:
+                    h = await reader.readline()
+                    if h in (b"\r\n", b"\n", b""):
+                        break
+                    k, _, v = h.decode("latin-1").partition(":")
+                    headers[k.strip().lower()] = v.strip()
+                body = await reader.readexactly(int(headers.get("content-length", "0") or 0))
+                status, payload, extra = await self._route(method, path, body)
+                head = [f"HTTP/1.1 {status} {'OK' if status == 200 else 'ERR'}",
+                        f"Content-Length: {len(payload)}", "Content-Type: application/json"]
+                head += [f"{k}: {v}" for k, v in extra.items()]
+                writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+            return
+        finally:
+            writer.close()
+
+    async def _route(self, method: str, path: str, body: bytes) -> tuple[int, bytes, dict[str, str]]:
+        if method == "GET" and path.rstrip("/") in ("/health", "/v1/models"):
+            return 200, json.dumps({"object": "list", "data": [{"id": "fake", "object": "model"}]}).encode(), {}
+        if method != "POST" or not path.rstrip("/").endswith("/chat/completions"):
+            return 404, b'{"error": {"message": "not found"}}', {}
+        with self._lock:
+            self.counters.requests += 1
+            self.counters.in_flight += 1
+            self.counters.max_in_flight = max(self.counters.max_in_flight, self.counters.in_flight)
+        try:
+            request = json.loads(body)
+            fault = self._draw_fault(request)
+            if fault is not None:
+                self.counters.faults[fault] += 1
+                return await self._fault(fault)
+            if self.latency:
+                await asyncio.sleep(self.latency)
+            text = self.responder(request)
+            self.counters.completions += 1
+            prompt_tokens = sum(len(str(m.get("content", ""))) for m in request.get("messages", [])) // 4
+            out = {
+                "id": f"chatcmpl-{self.counters.requests}", "object": "chat.completion", "created": int(time.time()),
+                "model": request.get("model"),
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": text}}],
+                "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": max(1, len(text) // 4),
+                          "total_tokens": prompt_tokens + max(1, len(text) // 4)},
+            }
+            return 200, json.dumps(out).encode(), {}
+        finally:
+            with self._lock:
+                self.counters.in_flight -= 1
+
+    def _draw_fault(self, request: dict[str, Any]) -> str | None:
+        f = self.faults
+        if f.rate <= 0:
+            return None
+        key = _digest(request)
+        with self._lock:
+            if self._failed[key] >= f.max_per_request or self._rng.random() >= f.rate:
+                return None
+            self._failed[key] += 1
+            return self._rng.choice(f.kinds)
+
+    async def _fault(self, kind: str) -> tuple[int, bytes, dict[str, str]]:
+        if kind == "429":
+            return 429, b'{"error": {"message": "rate limited"}}', {"Retry-After": str(self.faults.retry_after)}
+        if kind == "500":
+            return 500, b'{"error": {"message": "internal error"}}', {}
+        if kind == "timeout":
+            await asyncio.sleep(self.faults.hang_seconds)
+            return 504, b'{"error": {"message": "too slow"}}', {}
+        return 200, b"<html>this is not json</html>", {}
