@@ -7,6 +7,7 @@ because leaderboard.json uses null for "too few prompts" and that must never cra
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 from typing import Any
 
 DASH = "\u2014"
@@ -70,6 +71,19 @@ def interval(low: Any, high: Any, digits: int = 1) -> str:
     if number(low) is None or number(high) is None:
         return DASH
     return f"{fixed(low, digits)}\u2013{fixed(high, digits)}"
+
+
+def when(value: Any) -> str:
+    """An ISO timestamp as ``2026-11-25 17:30 UTC``; anything else is shown as given."""
+    if value is None or value == "":
+        return DASH
+    try:
+        stamp = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value)
+    if stamp.tzinfo is None:
+        return stamp.strftime("%Y-%m-%d %H:%M")
+    return stamp.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def yes_no(value: Any) -> str:

@@ -92,7 +92,9 @@ def _row(r: dict[str, Any], multi_ref: bool) -> dict[str, Any]:
             r.get("win_rate"),
             fmt.fixed(r.get("win_rate")),
             extra=_ci(r.get("win_rate_ci_low"), r.get("win_rate_ci_high")),
-            bar=svg.interval_bar(r.get("win_rate"), r.get("win_rate_ci_low"), r.get("win_rate_ci_high")),
+            bar=svg.interval_bar(
+                r.get("win_rate"), r.get("win_rate_ci_low"), r.get("win_rate_ci_high"), width=84
+            ),
         ),
         "lc": _num_cell(
             r.get("lc_win_rate"),
@@ -291,7 +293,7 @@ def manifest(lb: dict[str, Any]) -> list[tuple[str, str]]:
         ("Suite hash", s(m.get("suite_hash"))),
         ("Prompts hash", s(m.get("prompts_hash"))),
         ("judgebench version", s(m.get("judgebench_version"))),
-        ("Created", s(m.get("created_at"))),
+        ("Created", fmt.when(m.get("created_at"))),
     ]
     return pairs
 
@@ -331,5 +333,5 @@ def headline(lb: dict[str, Any]) -> dict[str, str]:
         "models": str(len(models)),
         "prompts": fmt.integer(m.get("n_prompts")),
         "judge": str(judge.get("model") or fmt.DASH),
-        "created": str(m.get("created_at") or fmt.DASH),
+        "created": fmt.when(m.get("created_at")),
     }

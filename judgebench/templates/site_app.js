@@ -109,10 +109,31 @@
   var OUTCOME_TEXT = { win: "win", loss: "loss", tie: "tie", none: "no verdict" };
   function badge(kind) { return el("span", "badge " + kind, OUTCOME_TEXT[kind]); }
 
+  /* outcomes[model][ref][prompt] as stored, or derived once from the judgments
+     (mean preference of the ok ones) when a producer left that map out. */
+  var derived = Object.create(null);
+  function outcomesFor(model, ref) {
+    var stored = get(outcomes, [model, ref]);
+    if (stored && typeof stored === "object") return stored;
+    var key = JSON.stringify([model, ref]);
+    if (derived[key]) return derived[key];
+    var out = Object.create(null), byPrompt = get(judgments, [model, ref]) || {};
+    Object.keys(byPrompt).forEach(function (pid) {
+      var js = byPrompt[pid], sum = 0, n = 0;
+      if (!Array.isArray(js)) return;
+      js.forEach(function (j) {
+        if (j && j.status === "ok" && typeof j.preference === "number") { sum += j.preference; n += 1; }
+      });
+      out[pid] = n ? sum / n : null;
+    });
+    derived[key] = out;
+    return out;
+  }
+
   function computeMatches() {
     var q = inQ.value.trim().toLowerCase();
     var cat = selCat.value, want = selOut.value;
-    var outs = get(outcomes, [selModel.value, selRef.value]) || {};
+    var outs = outcomesFor(selModel.value, selRef.value);
     if (q && lowered === null) {
       lowered = prompts.map(function (p) { return (String(p.id) + "\n" + String(p.text || "")).toLowerCase(); });
     }
@@ -128,7 +149,7 @@
   }
 
   function renderList() {
-    var outs = get(outcomes, [selModel.value, selRef.value]) || {};
+    var outs = outcomesFor(selModel.value, selRef.value);
     clear(list);
     var shown = Math.min(state.limit, state.matches.length);
     var frag = document.createDocumentFragment();
@@ -183,7 +204,7 @@
     h.appendChild(document.createTextNode("Prompt "));
     h.appendChild(el("code", "", id));
     h.appendChild(document.createTextNode(" "));
-    h.appendChild(badge(outcomeOf(get(outcomes, [model, ref, id]))));
+    h.appendChild(badge(outcomeOf(outcomesFor(model, ref)[id])));
     if (p.category) h.appendChild(el("span", "tag", p.category));
     art.appendChild(h);
     art.appendChild(textBlock(String(p.text || ""), "prompt"));

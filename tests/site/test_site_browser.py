@@ -264,3 +264,18 @@ def test_large_explorer_renders_rows_on_demand(
     page.locator("#ex-list button").first.click()
     assert page.locator('[data-role="model-response"]').text_content() == "m0 says q999"
     ctx.close()
+
+
+def test_outcomes_are_derived_from_judgments_when_missing(
+    browser: Any, tmp_path: Path, leaderboard: dict[str, Any], explorer: dict[str, Any]
+) -> None:
+    del explorer["outcomes"]
+    page_path = write_site(tmp_path, "demo", leaderboard, explorer)
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    page.goto(page_path.as_uri())
+    page.select_option("#ex-model", "sft-lima-1k")
+    page.select_option("#ex-outcome", "none")
+    ids = page.eval_on_selector_all("#ex-list button", "bs => bs.map(b => b.dataset.pid)")
+    assert ids == ["p03"]  # the parse failure
+    ctx.close()
