@@ -1,0 +1,1 @@
+"""Part of a fake `vllm` package for tests (see api_server.py)."""
