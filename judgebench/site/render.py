@@ -148,14 +148,19 @@ def write_site(
 ) -> Path:
     """Write ``<dir>/<suite>/index.html`` and refresh ``<dir>/index.html``; return the suite page.
 
-    The index lists every ``<dir>/*/leaderboard.json``, with this suite's entry taken from
-    ``leaderboard`` (its JSON file may be written before or after this call).
+    The index lists every ``<dir>/*/leaderboard.json`` that has a page beside it (so no link is
+    dead), with this suite's entry taken from ``leaderboard`` (its JSON file may be written before
+    or after this call).
     """
     _check_suite_name(suite)
     root = Path(leaderboards_dir)
     page = root / suite / "index.html"
     _write_atomic(page, render_suite_page(leaderboard, explorer))
-    others = sorted(p.parent.name for p in root.glob("*/leaderboard.json") if p.parent.name != suite)
+    others = sorted(
+        p.parent.name
+        for p in root.glob("*/leaderboard.json")
+        if p.parent.name != suite and (p.parent / "index.html").is_file()
+    )
     entries = [*_suite_leaderboards(root, others), {**leaderboard, "suite": suite}]
     _write_atomic(root / "index.html", render_index(entries))
     return page

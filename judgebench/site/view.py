@@ -50,7 +50,7 @@ def _text_cell(value: Any) -> Cell:
     return Cell(text=text or fmt.DASH, sort=text.lower())
 
 
-def _columns(multi_ref: bool) -> list[Column]:
+def _columns(multi_ref: bool, bt_anchor: str) -> list[Column]:
     cols = [Column("model", "Model", False)]
     if multi_ref:
         cols.append(Column("reference", "Reference", False))
@@ -71,7 +71,7 @@ def _columns(multi_ref: bool) -> list[Column]:
             True,
             "Length-controlled win rate: the win rate with the effect of response length removed.",
         ),
-        Column("bt", "BT rating", True, "Bradley–Terry rating on a scale where the anchor model is 50."),
+        Column("bt", "BT rating", True, f"Bradley–Terry rating on a scale where {bt_anchor} is 50."),
         Column("len", "Avg length", True, "Mean response length in characters."),
         Column("pf", "Parse failures", True, "Judgments whose verdict could not be parsed."),
         Column("err", "Errors", True, "Requests that failed after retries."),
@@ -129,7 +129,10 @@ def leaderboard_table(lb: dict[str, Any]) -> dict[str, Any]:
     refs = {r.get("reference") for r in rows}
     multi_ref = len(refs) > 1
     rows.sort(key=lambda r: (fmt.number(r.get("win_rate")) is None, -(fmt.number(r.get("win_rate")) or 0.0)))
-    cols = _columns(multi_ref)
+    bt = lb.get("bradley_terry") if isinstance(lb.get("bradley_terry"), dict) else {}
+    assert isinstance(bt, dict)
+    anchor = str(bt.get("anchor_model") or "the anchor model")
+    cols = _columns(multi_ref, anchor)
     return {"columns": cols, "rows": [_row(r, multi_ref) for r in rows]}
 
 

@@ -19,10 +19,15 @@ def _lb(suite: str, best: str, win: float) -> dict[str, Any]:
 def test_write_site_writes_page_and_index_of_every_suite(
     tmp_path: Path, leaderboard: dict[str, Any], explorer: dict[str, Any]
 ) -> None:
-    (tmp_path / "older").mkdir()
-    (tmp_path / "older" / "leaderboard.json").write_text(json.dumps(_lb("older", "m-old", 42.0)))
-    (tmp_path / "broken").mkdir()
-    (tmp_path / "broken" / "leaderboard.json").write_text("{not json")
+    for name, text in (
+        ("older", json.dumps(_lb("older", "m-old", 42.0))),
+        ("broken", "{not json"),
+        ("no-page", "{}"),
+    ):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "leaderboard.json").write_text(text)
+        if name != "no-page":
+            (tmp_path / name / "index.html").write_text("<!doctype html>")
     (tmp_path / "demo").mkdir()
     (tmp_path / "demo" / "leaderboard.json").write_text(json.dumps(_lb("demo", "stale-model", 1.0)))
 
@@ -33,6 +38,7 @@ def test_write_site_writes_page_and_index_of_every_suite(
     index = (tmp_path / "index.html").read_text()
     for href in ("demo/index.html", "older/index.html", "broken/index.html"):
         assert f'href="{href}"' in index
+    assert "no-page" not in index  # a leaderboard.json without a page would be a dead link
     assert "m-old" in index and "42.0" in index
     assert "sft-oasst-9k" in index and "stale-model" not in index  # this run's numbers, not the file's
     assert not list(tmp_path.rglob("*.tmp"))

@@ -155,3 +155,17 @@ def test_index_lists_suites_with_headlines(leaderboard: dict[str, Any]) -> None:
     assert "%3Cevil%3E/index.html" in html and "&lt;evil&gt;" in html
     assert "sft-oasst-9k" in html and "60.8" in html
     assert "<script" not in html
+
+
+def test_second_reference_adds_a_reference_column(leaderboard: dict[str, Any]) -> None:
+    extra = {**leaderboard["rows"][0], "reference": "other-ref", "win_rate": 12.5}
+    leaderboard["rows"].append(extra)
+    html = render_suite_page(leaderboard, {})
+    assert 'data-key="reference"' in html
+    assert html.count('<tr data-model="sft-oasst-9k">') == 2
+
+
+def test_public_api_is_locked() -> None:
+    import judgebench.site
+
+    assert sorted(judgebench.site.__all__) == ["publish", "render_index", "render_suite_page", "write_site"]
