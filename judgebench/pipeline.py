@@ -303,9 +303,13 @@ async def _generate(prepared: Prepared, store: Store, router: Router, models: li
 async def _judge(prepared: Prepared, store: Store, router: Router, models: list[ModelSpec], budget: Budget,
                  progress: Progress) -> StageResult:
     from judgebench import judge as judging
+    from judgebench.manifests import judging_manifest
 
     suite = prepared.suite
     planned = judging.plan(suite, prepared.prompts, prepared.rubric, [m.name for m in models])
+    manifest = judging_manifest(suite, prepared.rubric, prepared.prompts_hash, len(prepared.prompts))
+    for name in dict.fromkeys(p.model for p in planned):
+        store.record_manifest(suite.name, name, manifest)
     ready, blocked = judging.todo(store, suite.judge, planned)
     if not ready:
         return StageResult("judge", len(planned), 0, blocked=blocked)

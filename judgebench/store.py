@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from judgebench.errors import StoreError
+from judgebench.hashing import content_hash
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _MIGRATIONS: list[str] = [
     # v1
@@ -55,6 +56,18 @@ _MIGRATIONS: list[str] = [
         config TEXT NOT NULL,
         prompts TEXT NOT NULL,
         updated_at REAL NOT NULL
+    );
+    """,
+    # v2: what each model was judged under, so the gate can refuse to compare unlike results
+    """
+    CREATE TABLE IF NOT EXISTS judging_manifests (
+        suite TEXT NOT NULL,
+        model TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        manifest TEXT NOT NULL,
+        first_at REAL NOT NULL,
+        last_at REAL NOT NULL,
+        PRIMARY KEY (suite, model, hash)
     );
     """,
 ]
@@ -254,6 +267,22 @@ class Store:
             (name, json.dumps(config, default=str), json.dumps(prompts), time.time()),
         )
 
+    def record_manifest(self, suite: str, model: str, manifest: dict[str, Any]) -> str:
+        """Remember that ``model`` of ``suite`` was judged under ``manifest``; returns its hash.
+
+        Every manifest a model was ever judged under is kept (``last_at`` says when it was last
+        used), so the gate can tell which judge, rubric and prompt set stored results came from.
+        """
+        digest = content_hash(manifest, 16)
+        now = time.time()
+        self._write(
+            """INSERT INTO judging_manifests (suite, model, hash, manifest, first_at, last_at)
+               VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT(suite, model, hash) DO UPDATE SET last_at = excluded.last_at""",
+            (suite, model, digest, json.dumps(manifest, sort_keys=True, default=str), now, now),
+        )
+        return digest
+
     @contextmanager
     def _tx_guarded(self) -> Iterator[None]:
         try:
@@ -303,6 +332,14 @@ class Store:
     def suite(self, name: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         row = self._db.execute("SELECT config, prompts FROM suites WHERE name = ?", (name,)).fetchone()
         return (json.loads(row[0]), json.loads(row[1])) if row else None
+
+    def manifests(self, suite: str, model: str) -> list[dict[str, Any]]:
+        """The judging manifests recorded for ``model`` of ``suite``, most recently used first."""
+        rows = self._db.execute(
+            "SELECT manifest FROM judging_manifests WHERE suite = ? AND model = ? ORDER BY last_at DESC, first_at DESC",
+            (suite, model),
+        ).fetchall()
+        return [json.loads(r[0]) for r in rows]
 
     def suite_names(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT name FROM suites ORDER BY name")]
