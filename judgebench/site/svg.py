@@ -99,6 +99,23 @@ def _log_ticks(lo: float, hi: float) -> list[float]:
     return ticks
 
 
+def _dodge(xs: list[float], gap: float = 12.0) -> list[float]:
+    """Spread points that share a training-set size sideways, so none hides another."""
+    order = sorted(range(len(xs)), key=lambda i: xs[i])
+    out = list(xs)
+    start = 0
+    while start < len(order):
+        end = start + 1
+        while end < len(order) and xs[order[end]] - xs[order[start]] < gap:
+            end += 1
+        group = order[start:end]
+        centre = sum(xs[i] for i in group) / len(group)
+        for j, i in enumerate(group):
+            out[i] = centre + (j - (len(group) - 1) / 2) * gap
+        start = end
+    return out
+
+
 def _marker(p: _Point, cx: float, cy: float) -> str:
     if p.curated:
         return f'<circle class="mk curated" cx="{_f(cx)}" cy="{_f(cy)}" r="5.5"/>'
@@ -164,9 +181,6 @@ def curated_vs_large_chart(
         out.append(
             f'<line class="even" x1="{_f(left)}" x2="{_f(left + pw)}" y1="{_f(sy(50))}" y2="{_f(sy(50))}"/>'
         )
-        out.append(
-            f'<text class="note" x="{_f(left + pw - 4)}" y="{_f(sy(50) - 5)}" text-anchor="end">= reference</text>'
-        )
     out.append(f'<rect class="frame" x="{_f(left)}" y="{_f(top)}" width="{_f(pw)}" height="{_f(ph)}"/>')
     out.append(
         f'<text class="axis" x="{_f(left + pw / 2)}" y="{_f(height - 8)}" text-anchor="middle">'
@@ -177,9 +191,10 @@ def curated_vs_large_chart(
         'text-anchor="middle">win rate vs reference (%)</text>'
     )
     # points, labels placed greedily so they do not overlap
+    xs = _dodge([sx(p.examples) for p in pts])
     taken: list[tuple[float, float]] = []
-    for p in sorted(pts, key=lambda q: -q.win_rate):
-        cx, cy = sx(p.examples), sy(p.win_rate)
+    for i in sorted(range(len(pts)), key=lambda k: -pts[k].win_rate):
+        p, cx, cy = pts[i], xs[i], sy(pts[i].win_rate)
         tip = escape(
             f"{p.model}: {fixed(p.win_rate)} (95% CI {interval(p.ci_low, p.ci_high)}), "
             f"{compact(p.examples)} examples, {'curated' if p.curated else 'large-data'}"
@@ -206,5 +221,8 @@ def curated_vs_large_chart(
         '<rect class="mk large" x="1" y="23" width="10" height="10"/><text x="18" y="32">large-data</text>'
     )
     out.append('<line class="err" x1="6" x2="6" y1="42" y2="58"/><text x="18" y="54">95% interval</text>')
+    out.append(
+        '<line class="even" x1="0" x2="12" y1="74" y2="74"/><text x="18" y="78">= reference (50)</text>'
+    )
     out.append("</g></svg>")
     return Markup("".join(out))

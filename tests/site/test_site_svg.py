@@ -91,3 +91,16 @@ def test_interval_bar_draws_estimate_and_interval_or_just_the_track() -> None:
     assert [e.get("class") for e in full] == ["track", "even", "ci", "est"]
     empty = ET.fromstring(str(interval_bar(None, None, None)))
     assert [e.get("class") for e in empty] == ["track", "even"]
+
+
+def test_points_with_the_same_size_are_spread_apart() -> None:
+    pts = [{"model": m, "examples": 1000, "curated": True, "win_rate": 50.0} for m in ("a", "b", "c")]
+    svg = str(curated_vs_large_chart(pts))
+    xs = sorted(
+        float(x)
+        for x in re.findall(
+            r'<g class="pt"[^>]*><title>[^<]*</title>(?:<line[^>]*>)*<circle class="mk curated" cx="([\d.]+)"',
+            svg,
+        )
+    )
+    assert len(xs) == 3 and xs[1] - xs[0] >= 11 and xs[2] - xs[1] >= 11
