@@ -49,10 +49,10 @@ def find_json_object(text: str) -> dict[str, Any] | None:
 
 
 def last_bracket_tag(text: str, tags: Mapping[str, str]) -> str | None:
-    """Map the last ``[[tag]]`` in ``text`` whose content is a known tag (case-insensitive)."""
-    lowered = {k.lower(): v for k, v in tags.items()}
+    """Map the last ``[[tag]]`` in ``text`` whose content is a known tag (case and spaces ignored)."""
+    lowered = {_norm(k): v for k, v in tags.items()}
     for match in reversed(list(_BRACKET.finditer(text))):
-        found = lowered.get(match.group(1).strip().lower())
+        found = lowered.get(_norm(match.group(1)))
         if found is not None:
             return found
     return None
@@ -62,8 +62,13 @@ def label_from_json(obj: Mapping[str, Any], field: str, labels: Iterable[str]) -
     value = obj.get(field)
     if not isinstance(value, str):
         return None
-    by_lower = {lab.lower(): lab for lab in labels}
-    return by_lower.get(value.strip().lower())
+    by_lower = {_norm(lab): lab for lab in labels}
+    return by_lower.get(_norm(value))
+
+
+def _norm(label: str) -> str:
+    """Case and spaces do not change a label ("A >> B" is "A>>B", "Tie" is "tie")."""
+    return re.sub(r"\s+", "", label).lower()
 
 
 def number_from_json(obj: Mapping[str, Any], field: str, low: float, high: float) -> float | None:
@@ -89,22 +94,75 @@ def last_bracket_number(text: str, low: float, high: float) -> float | None:
     return None
 
 
-def label_probabilities(logprobs: Iterable[TokenLogprobs], token_labels: Mapping[str, str]) -> dict[str, float] | None:
-    """Probability mass per label at the first position whose top alternatives include a label token.
+def label_probabilities(
+    logprobs: Iterable[TokenLogprobs], token_labels: Mapping[str, str], field: str = "verdict"
+) -> dict[str, float] | None:
+    """Probability mass per label at the verdict token, renormalised over the labels.
 
-    AlpacaEval 2's method: the judge's top-k logprobs at the verdict token, renormalised over
-    the labels. Tokens are compared stripped and case-sensitively first, then case-insensitively.
+    AlpacaEval 2's method. The verdict token is found in the generated text, not guessed: the
+    first token of the value after ``"<field>": "`` (a JSON answer starts with ``{"reasoning"``,
+    whose words may well be "A" or "a"), else the token after the last ``[[``, else, for a bare
+    answer with neither, the first generated token that is a label. Returns None when there is no
+    such position or no label among its alternatives (the caller keeps the discrete verdict).
     """
-    for position in logprobs:
-        mass: dict[str, float] = {}
-        for token, lp in position.top.items():
-            key = token.strip()
-            label = token_labels.get(key)
-            if label is None:
-                label = {k.lower(): v for k, v in token_labels.items()}.get(key.lower())
-            if label is not None:
-                mass[label] = mass.get(label, 0.0) + math.exp(lp)
-        if mass:
-            total = sum(mass.values())
-            return {label: p / total for label, p in mass.items()}
+    positions = list(logprobs)
+    index = _verdict_position(positions, token_labels, field)
+    if index is None:
+        return None
+    mass: dict[str, float] = {}
+    for token, lp in positions[index].top.items():
+        label = token_label(token, token_labels)
+        if label is not None:
+            mass[label] = mass.get(label, 0.0) + math.exp(lp)
+    total = sum(mass.values())
+    if total <= 0:
+        return None
+    return {label: p / total for label, p in mass.items()}
+
+
+def token_label(token: str, token_labels: Mapping[str, str]) -> str | None:
+    """The label a token stands for: an exact match, else a case-insensitive one, else a prefix
+    of exactly one label token ("t" -> "tie"; "A" for "A>>B" and "A>B" is ambiguous -> None).
+
+    Surrounding spaces and quotes are ignored (tokenizers often glue ``"`` or a space on).
+    """
+    key = token.strip().strip('"').strip()
+    if not key:
+        return None
+    if key in token_labels:
+        return token_labels[key]
+    lowered = key.lower()
+    exact = {t.lower(): lab for t, lab in token_labels.items()}
+    if lowered in exact:
+        return exact[lowered]
+    starts = {lab for t, lab in token_labels.items() if t.lower().startswith(lowered)}
+    return starts.pop() if len(starts) == 1 else None
+
+
+def _verdict_position(positions: list[TokenLogprobs], token_labels: Mapping[str, str], field: str) -> int | None:
+    starts: list[int] = []
+    text = ""
+    for p in positions:
+        starts.append(len(text))
+        text += p.token
+    offset: int | None = None
+    json_field = list(re.finditer(r'"' + re.escape(field) + r'"\s*:\s*"', text))
+    if json_field:
+        offset = json_field[-1].end()
+    else:
+        bracket = text.rfind("[[")
+        if bracket >= 0:
+            offset = bracket + 2
+    if offset is None:
+        for i, p in enumerate(positions):
+            if token_label(p.token, token_labels) is not None:
+                return i
+        return None
+    for i, start in enumerate(starts):
+        end = start + len(positions[i].token)
+        # The token that holds the label's first character (it may also hold the quote before it).
+        if end > offset and token_label(positions[i].token, token_labels) is not None:
+            return i
+        if start >= offset and positions[i].token.strip():
+            return None
     return None
