@@ -39,7 +39,8 @@ class Protocol:
     label_scores: Mapping[str, float] = field(default_factory=dict)
     score_range: tuple[float, float] | None = None
     logprob_tokens: Mapping[str, str] = field(default_factory=dict)
-    """Single tokens that stand for a label, for logprob weighting (e.g. "A" -> "A")."""
+    """Token -> label, for logprob weighting (e.g. "A" -> "A"). Empty: the protocol's labels do not
+    start with distinct tokens, so verdicts cannot be logprob-weighted."""
     needs_reference_answer: bool = False
     description: str = ""
 
@@ -71,14 +72,20 @@ class Protocol:
             label = _loose_json_label(text, self.labels) or last_bracket_tag(text, self.tags)
         if label is None:
             return None
-        if self.kind == "single":
-            return Verdict(label=label, score=self.label_scores[label], reasoning=reasoning or text)
-        pref = self.preference[label]
+        values = self.label_scores if self.kind == "single" else self.preference
+        value = values[label]
         if use_logprobs and completion.logprobs and self.logprob_tokens:
+            # AlpacaEval 2: the expected value under the judge's probability mass on the labels.
             probs = label_probabilities(completion.logprobs, self.logprob_tokens)
             if probs:
-                pref = sum(p * self.preference[lab] for lab, p in probs.items())
-        return Verdict(label=label, preference_a=pref, reasoning=reasoning or text)
+                value = sum(p * values[lab] for lab, p in probs.items())
+        if self.kind == "single":
+            return Verdict(label=label, score=value, reasoning=reasoning or text)
+        return Verdict(label=label, preference_a=value, reasoning=reasoning or text)
+
+    @property
+    def supports_logprobs(self) -> bool:
+        return bool(self.logprob_tokens)
 
 
 def _fmt(x: float) -> str:
@@ -88,11 +95,15 @@ def _fmt(x: float) -> str:
 def _loose_json_label(text: str, labels: tuple[str, ...]) -> str | None:
     """`"verdict": "A"` inside a truncated or slightly broken JSON answer."""
     matches = re.findall(r'"verdict"\s*:\s*"([^"]{1,16})"', text)
-    by_lower = {lab.lower(): lab for lab in labels}
+    by_norm = {_norm(lab): lab for lab in labels}
     for m in reversed(matches):
-        if m.strip().lower() in by_lower:
-            return by_lower[m.strip().lower()]
+        if _norm(m) in by_norm:
+            return by_norm[_norm(m)]
     return None
+
+
+def _norm(label: str) -> str:
+    return re.sub(r"\s+", "", label).lower()
 
 
 PAIRWISE = Protocol(
@@ -112,7 +123,51 @@ SINGLE = Protocol(
     description="MT-Bench single-answer grading on a 1-10 scale; a model's score is its mean.",
 )
 
-REGISTRY: dict[str, Protocol] = {p.name: p for p in (PAIRWISE, SINGLE)}
+LIMA = Protocol(
+    name="lima",
+    kind="pairwise",
+    labels=("A", "B", "neither"),
+    tags={"A": "A", "B": "B", "C": "neither", "neither": "neither", "tie": "neither"},
+    preference={"A": 1.0, "B": 0.0, "neither": 0.5},
+    logprob_tokens={"A": "A", "B": "B", "neither": "neither"},
+    description="LIMA's preference question: A significantly better / B significantly better / neither.",
+)
+
+PAIRWISE_5 = Protocol(
+    name="pairwise-5",
+    kind="pairwise",
+    labels=("A>>B", "A>B", "A=B", "B>A", "B>>A"),
+    tags={"A>>B": "A>>B", "A>B": "A>B", "A=B": "A=B", "B=A": "A=B", "B>A": "B>A", "B>>A": "B>>A",
+          "A<B": "B>A", "A<<B": "B>>A", "B<A": "A>B", "B<<A": "A>>B"},
+    # A strong verdict weighs twice a slight one: the preference moves 0.5 from a draw for A>>B and
+    # 0.25 for A>B (docs/rubrics.md). Arena-Hard counts a strong verdict three times instead.
+    preference={"A>>B": 1.0, "A>B": 0.75, "A=B": 0.5, "B>A": 0.25, "B>>A": 0.0},
+    # No logprob weighting: "A>>B" and "A>B" share their first token.
+    description="Arena-Hard's 5-point scale (A>>B, A>B, A=B, B>A, B>>A); strong verdicts weigh double.",
+)
+
+ABSOLUTE = Protocol(
+    name="absolute",
+    kind="single",
+    labels=("Fail", "Pass", "Excellent"),
+    tags={"Fail": "Fail", "Pass": "Pass", "Excellent": "Excellent"},
+    label_scores={"Fail": 0.0, "Pass": 1.0, "Excellent": 2.0},
+    logprob_tokens={"Fail": "Fail", "Pass": "Pass", "Excellent": "Excellent"},
+    description="LIMA's absolute grade: Fail (0) / Pass (1) / Excellent (2); a model's score is its mean.",
+)
+
+REFERENCE_GUIDED = Protocol(
+    name="reference-guided",
+    kind="pairwise",
+    labels=PAIRWISE.labels,
+    tags=PAIRWISE.tags,
+    preference=PAIRWISE.preference,
+    logprob_tokens=PAIRWISE.logprob_tokens,
+    needs_reference_answer=True,
+    description="Pairwise A / B / tie with the prompt's reference_answer shown (MT-Bench, for math and code).",
+)
+
+REGISTRY: dict[str, Protocol] = {p.name: p for p in (PAIRWISE, SINGLE, LIMA, PAIRWISE_5, ABSOLUTE, REFERENCE_GUIDED)}
 
 
 def register(protocol: Protocol) -> None:
