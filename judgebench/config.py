@@ -149,6 +149,15 @@ class JudgeSpec(EndpointSpec):
     max_parse_retries: int = Field(2, ge=0, description="Reruns that re-request parse failures.")
     system_prompt: str | None = None
 
+    @model_validator(mode="after")
+    def _repeats_need_sampling(self) -> JudgeSpec:
+        if self.samples > 1 and self.temperature == 0:
+            raise ValueError(
+                f"samples: {self.samples} needs temperature > 0 (at temperature 0 every repeat gives the same "
+                "verdict, so repeating measures nothing); set e.g. temperature: 0.7, or samples: 1"
+            )
+        return self
+
 
 class GateSpec(Frozen):
     """Defaults for ``judgebench gate``; CLI flags override them."""
