@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import math
 import random
 import re
 import threading
@@ -20,7 +21,50 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-Responder = Callable[[dict[str, Any]], str]
+
+@dataclass(frozen=True)
+class Reply:
+    """A responder's answer with its token logprobs: ``tokens`` is [(token, {alternative: logprob})].
+
+    The tokens must concatenate to ``text``. Returned only when the request asks for logprobs.
+    """
+
+    text: str
+    tokens: tuple[tuple[str, dict[str, float]], ...] | None = None
+
+
+Responder = Callable[[dict[str, Any]], "str | Reply"]
+
+_TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
+
+
+def tokenize(text: str) -> list[str]:
+    """A crude tokenizer (words, runs of spaces, single punctuation) that concatenates back to ``text``."""
+    return _TOKEN.findall(text)
+
+
+def logprob_reply(text: str, alternatives: dict[str, float], after: str = '"verdict": "') -> Reply:
+    """``text`` with certain tokens, except the first token after the last ``after``, whose top
+    alternatives are ``alternatives`` (token -> probability; logprobs are their logs)."""
+    cut = text.rindex(after) + len(after)
+    head, tail = tokenize(text[:cut]), tokenize(text[cut:])
+    chosen = max(alternatives, key=lambda t: alternatives[t])
+    if not tail or tail[0] != chosen:
+        raise ValueError(f"the token after {after!r} must be the most likely alternative {chosen!r}")
+    tokens = [(t, {t: 0.0}) for t in head]
+    tokens.append((tail[0], {t: math.log(p) for t, p in alternatives.items()}))
+    tokens += [(t, {t: 0.0}) for t in tail[1:]]
+    return Reply(text, tuple(tokens))
+
+
+def _logprobs_payload(reply: Reply, top: int) -> dict[str, Any]:
+    tokens = reply.tokens if reply.tokens is not None else tuple((t, {t: 0.0}) for t in tokenize(reply.text))
+    content = []
+    for token, alts in tokens:
+        ranked = sorted(alts.items(), key=lambda kv: -kv[1])[: max(1, top)]
+        content.append({"token": token, "logprob": alts.get(token, ranked[0][1]),
+                        "top_logprobs": [{"token": t, "logprob": lp} for t, lp in ranked]})
+    return {"content": content}
 
 _SECTION = re.compile(r"\[Response A\]\n(.*?)\n\n\[Response B\]\n(.*?)\n", re.S)
 
@@ -37,16 +81,28 @@ def default_responder(body: dict[str, Any]) -> str:
         schema = body["response_format"].get("json_schema", {}).get("schema", {})
         if "score" in schema.get("properties", {}):
             return json.dumps({"reasoning": "fake grade", "score": 1 + _digest(last) % 10})
+        labels = list(schema.get("properties", {}).get("verdict", {}).get("enum") or ["A", "B", "tie"])
         m = _SECTION.search(last)
         if m:
             a, b = len(m.group(1)), len(m.group(2))
-            verdict = "A" if a > b else "B" if b > a else "tie"
+            verdict = _label(labels, "A" if a > b else "B" if b > a else "tie")
         else:
-            verdict = ("A", "B", "tie")[_digest(last) % 3]
+            verdict = labels[_digest(last) % len(labels)]
         return json.dumps({"reasoning": "fake judge: longer is better", "verdict": verdict})
     model = str(body.get("model", ""))
     n = 1 + _digest([model, messages]) % 6
     return f"{model} says:" + " lorem" * (n + len(model) % 5) + f" ({_digest(last) % 1000})"
+
+
+def _label(labels: list[str], verdict: str) -> str:
+    """The protocol's own label for A / B / tie: "A>>B" and "B>>A" on a 5-point scale, "neither"."""
+    if verdict in labels:
+        return verdict
+    if verdict == "A":
+        return next(lab for lab in labels if lab.startswith("A"))
+    if verdict == "B":
+        return [lab for lab in labels if lab.startswith("B")][-1]
+    return next((lab for lab in labels if "=" in lab or lab in ("tie", "neither", "C")), labels[len(labels) // 2])
 
 
 @dataclass
@@ -180,14 +236,18 @@ class FakeOpenAIServer:
                 return await self._fault(fault)
             if self.latency:
                 await asyncio.sleep(self.latency)
-            text = self.responder(request)
+            answer = self.responder(request)
+            reply = answer if isinstance(answer, Reply) else Reply(str(answer))
+            text = reply.text
             self.counters.completions += 1
             prompt_tokens = sum(len(str(m.get("content", ""))) for m in request.get("messages", [])) // 4
             out = {
                 "id": f"chatcmpl-{self.counters.requests}", "object": "chat.completion", "created": int(time.time()),
                 "model": request.get("model"),
                 "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": text}}],
+                             "message": {"role": "assistant", "content": text},
+                             "logprobs": _logprobs_payload(reply, int(request.get("top_logprobs") or 1))
+                             if request.get("logprobs") else None}],
                 "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": max(1, len(text) // 4),
                           "total_tokens": prompt_tokens + max(1, len(text) // 4)},
             }
