@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from judgebench.config import BUILTIN_PREFIX
-from judgebench.errors import DependencyMissing, RunIncomplete
+from judgebench.errors import ConfigError, DependencyMissing, RunIncomplete
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def lookup(model: str) -> Builtin:
         return BUILTINS[name]
     except KeyError:
         known = ", ".join(BUILTIN_PREFIX + n for n in BUILTINS)
-        raise DependencyMissing(
+        raise ConfigError(
             f"Unknown built-in model {model!r}.", f"The built-in models are: {known}."
         ) from None
 
@@ -216,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     res = sub.add_parser("resolve", help="print the checkpoint folder of builtin:NAME (converting once)")
     res.add_argument("model")
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     if args.command == "convert":
         convert(args.source, args.target)
     else:
