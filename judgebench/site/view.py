@@ -7,6 +7,7 @@ Formatting lives here (not in Jinja) so it is unit-testable and the templates st
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,7 +51,7 @@ def _text_cell(value: Any) -> Cell:
     return Cell(text=text or fmt.DASH, sort=text.lower())
 
 
-def _columns(multi_ref: bool, bt_anchor: str) -> list[Column]:
+def _columns(multi_ref: bool, bt_anchor: str, scores: bool) -> list[Column]:
     cols = [Column("model", "Model", False)]
     if multi_ref:
         cols.append(Column("reference", "Reference", False))
@@ -72,6 +73,11 @@ def _columns(multi_ref: bool, bt_anchor: str) -> list[Column]:
             "Length-controlled win rate: the win rate with the effect of response length removed.",
         ),
         Column("bt", "BT rating", True, f"Bradley–Terry rating on a scale where {bt_anchor} is 50."),
+        *(
+            [Column("score", "Mean score", True, "Mean grade the judge gave (single-answer grading).")]
+            if scores
+            else []
+        ),
         Column("len", "Avg length", True, "Mean response length in characters."),
         Column("pf", "Parse failures", True, "Judgments whose verdict could not be parsed."),
         Column("err", "Errors", True, "Requests that failed after retries."),
@@ -106,6 +112,7 @@ def _row(r: dict[str, Any], multi_ref: bool) -> dict[str, Any]:
             fmt.fixed(r.get("bt_rating")),
             extra=_ci(r.get("bt_ci_low"), r.get("bt_ci_high")),
         ),
+        "score": _num_cell(r.get("mean_score"), fmt.fixed(r.get("mean_score"), 2)),
         "len": _num_cell(r.get("avg_length"), fmt.integer(r.get("avg_length"))),
         "pf": _num_cell(
             r.get("n_parse_failures"),
@@ -132,7 +139,8 @@ def leaderboard_table(lb: dict[str, Any]) -> dict[str, Any]:
     bt = lb.get("bradley_terry") if isinstance(lb.get("bradley_terry"), dict) else {}
     assert isinstance(bt, dict)
     anchor = str(bt.get("anchor_model") or "the anchor model")
-    cols = _columns(multi_ref, anchor)
+    scores = any(fmt.number(r.get("mean_score")) is not None for r in rows)
+    cols = _columns(multi_ref, anchor, scores)
     return {"columns": cols, "rows": [_row(r, multi_ref) for r in rows]}
 
 
@@ -269,7 +277,10 @@ def reliability(lb: dict[str, Any]) -> dict[str, Any]:
 def _param_text(params: Any) -> str:
     if not isinstance(params, dict) or not params:
         return fmt.DASH
-    return ", ".join(f"{k}={v}" for k, v in sorted(params.items()))
+    return ", ".join(
+        f"{k}={v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)}"
+        for k, v in sorted(params.items())
+    )
 
 
 def manifest(lb: dict[str, Any]) -> list[tuple[str, str]]:

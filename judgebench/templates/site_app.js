@@ -64,8 +64,11 @@
   var byId = Object.create(null);
   prompts.forEach(function (p, i) { byId[String(p.id)] = i; });
   var lowered = null; // built on first search only
-  var models = Array.isArray(data.models) ? data.models.map(String) : [];
   var refs = Array.isArray(data.references) ? data.references.map(String) : [];
+  var models = (Array.isArray(data.models) ? data.models.map(String) : []).filter(function (m) {
+    return refs.indexOf(m) === -1; // a reference is not compared with itself
+  });
+  if (models.length === 0 && Array.isArray(data.models)) models = data.models.map(String);
   var responses = data.responses || {};
   var judgments = data.judgments || {};
   var outcomes = data.outcomes || {};
@@ -178,8 +181,9 @@
   }
 
   function textBlock(text, role) {
-    var missing = typeof text !== "string";
-    var d = el("div", missing ? "text missing" : "text", missing ? "(no response stored)" : text);
+    var missing = typeof text !== "string" || text === "";
+    var d = el("div", missing ? "text missing" : "text",
+      typeof text !== "string" ? "(no response stored)" : (text === "" ? "(empty response)" : text));
     if (role) d.setAttribute("data-role", role);
     return d;
   }
@@ -241,6 +245,7 @@
         } else {
           line.appendChild(badge(outcomeOf(j.preference)));
           if (typeof j.preference === "number") line.appendChild(document.createTextNode(" preference " + j.preference.toFixed(2)));
+          if (typeof j.score === "number") line.appendChild(document.createTextNode(" score " + j.score));
         }
         card.appendChild(line);
         card.appendChild(j.reasoning ? textBlock(String(j.reasoning), "reasoning") : el("p", "muted", "No reasoning given."));

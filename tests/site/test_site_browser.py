@@ -279,3 +279,19 @@ def test_outcomes_are_derived_from_judgments_when_missing(
     ids = page.eval_on_selector_all("#ex-list button", "bs => bs.map(b => b.dataset.pid)")
     assert ids == ["p03"]  # the parse failure
     ctx.close()
+
+
+def test_references_are_not_offered_as_models_and_empty_responses_say_so(
+    browser: Any, tmp_path: Path, leaderboard: dict[str, Any], explorer: dict[str, Any]
+) -> None:
+    explorer["models"] = [*MODELS, REFERENCE]  # as the report stage writes it: every suite model
+    explorer["responses"]["sft-lima-1k"]["p02"] = ""  # a response that ended as an error
+    page_path = write_site(tmp_path, "demo", leaderboard, explorer)
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    page.goto(page_path.as_uri())
+    options = page.eval_on_selector_all("#ex-model option", "os => os.map(o => o.value)")
+    assert options == MODELS
+    page.locator('#ex-list button[data-pid="p02"]').click()
+    assert page.locator('[data-role="model-response"]').text_content() == "(empty response)"
+    ctx.close()

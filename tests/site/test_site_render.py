@@ -169,3 +169,16 @@ def test_public_api_is_locked() -> None:
     import judgebench.site
 
     assert sorted(judgebench.site.__all__) == ["publish", "render_index", "render_suite_page", "write_site"]
+
+
+def test_mean_score_column_only_for_graded_runs(leaderboard: dict[str, Any]) -> None:
+    assert 'data-key="score"' not in render_suite_page(leaderboard, {})
+    leaderboard["rows"][0]["mean_score"] = 7.25
+    html = render_suite_page(leaderboard, {})
+    assert 'data-key="score"' in html and ">7.25<" in html
+
+
+def test_judge_parameters_are_shown_as_json_values(leaderboard: dict[str, Any]) -> None:
+    leaderboard["manifest"]["judge"]["params"] = {"system_prompt": None, "structured": True, "orders": "both"}
+    html = render_suite_page(leaderboard, {})
+    assert "orders=both, structured=true, system_prompt=null" in html
