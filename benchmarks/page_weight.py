@@ -60,26 +60,36 @@ WORDS = [
 ]
 
 
-def _text(rng: random.Random, mean_chars: int) -> str:
+PLAIN = [w for w in WORDS if not any(c in w for c in "<>&")]
+
+
+def _text(rng: random.Random, mean_chars: int, words: list[str] = WORDS) -> str:
     target = max(20, int(rng.gauss(mean_chars, mean_chars / 3)))
     out: list[str] = []
     size = 0
     while size < target:
-        w = rng.choice(WORDS)
+        w = rng.choice(words)
         out.append(w)
         size += len(w) + 1
     return " ".join(out)
 
 
-def synthetic(n_prompts: int, n_models: int, seed: int = 0) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A leaderboard.json and explorer.json of the contract's shapes, deterministic per seed."""
+def synthetic(
+    n_prompts: int, n_models: int, seed: int = 0, *, plain: bool = False
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A leaderboard.json and explorer.json of the contract's shapes, deterministic per seed.
+
+    ``plain`` leaves ``<``, ``>`` and ``&`` out of the text, to separate the cost of escaping them.
+    """
     rng = random.Random(seed)
+    words = PLAIN if plain else WORDS
     models = [f"sft-model-{i}" for i in range(n_models)]
     ref = "reference"
     prompts = [
-        {"id": f"p{i:05d}", "text": _text(rng, 300), "category": f"cat-{i % 8}"} for i in range(n_prompts)
+        {"id": f"p{i:05d}", "text": _text(rng, 300, words), "category": f"cat-{i % 8}"}
+        for i in range(n_prompts)
     ]
-    responses = {m: {p["id"]: _text(rng, 1200) for p in prompts} for m in [*models, ref]}
+    responses = {m: {p["id"]: _text(rng, 1200, words) for p in prompts} for m in [*models, ref]}
     judgments: dict[str, Any] = {}
     outcomes: dict[str, Any] = {}
     for m in models:
@@ -93,7 +103,7 @@ def synthetic(n_prompts: int, n_models: int, seed: int = 0) -> tuple[dict[str, A
                     "sample": 0,
                     "label": "A",
                     "preference": pref,
-                    "reasoning": _text(rng, 400),
+                    "reasoning": _text(rng, 400, words),
                     "status": "ok",
                 }
                 for o in ("AB", "BA")
@@ -181,16 +191,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--prompts", type=int, default=1000)
     ap.add_argument("--models", type=int, default=6, help="models under test (plus one reference)")
+    ap.add_argument("--plain", action="store_true", help="text without <, > and & (no escaping cost)")
     ap.add_argument("--browser", action="store_true", help="also time the page in headless chromium")
     args = ap.parse_args()
 
-    lb, ex = synthetic(args.prompts, args.models)
+    lb, ex = synthetic(args.prompts, args.models, plain=args.plain)
     t0 = time.perf_counter()
     page = render_suite_page(lb, ex).encode("utf-8")
     render_s = time.perf_counter() - t0
     empty = render_suite_page(lb, {}).encode("utf-8")
     data = _bytes(ex)
-    print(f"prompts × models:        {args.prompts} × {args.models} (+1 reference)")
+    kind = "plain text" if args.plain else "text with <, > and & (escaped)"
+    print(f"prompts × models:        {args.prompts} × {args.models} (+1 reference), {kind}")
     print(f"explorer data (JSON):    {data:>12,} bytes")
     print(f"page weight:             {len(page):>12,} bytes")
     print(f"fixed part (no data):    {len(empty):>12,} bytes")

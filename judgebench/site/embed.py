@@ -14,7 +14,8 @@ import math
 import re
 from typing import Any
 
-_UNSAFE = re.compile("[<>&\u2028\u2029\ud800-\udfff]")
+_ESCAPES = [(c, f"\\u{ord(c):04x}") for c in "<>&\u2028\u2029"]
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -44,4 +45,10 @@ def script_json(value: Any) -> str:
     always valid UTF-8.
     """
     text = json.dumps(jsonable(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return _UNSAFE.sub(_escape, text)
+    for char, escaped in _ESCAPES:  # str.replace runs in C; far faster than translate or re.sub here
+        text = text.replace(char, escaped)
+    try:
+        text.encode("utf-8")  # the common case: no lone surrogate, and faster than searching
+    except UnicodeEncodeError:
+        text = _SURROGATE.sub(_escape, text)
+    return text
