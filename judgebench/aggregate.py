@@ -19,9 +19,10 @@ import pandas as pd
 
 from judgebench.errors import ConfigError
 from judgebench.stats.bootstrap import mean_intervals
-from judgebench.stats.bradley_terry import BradleyTerry, Games, fit_bradley_terry
+from judgebench.stats.bradley_terry import BradleyTerry, fit_bradley_terry
 from judgebench.stats.categories import category_win_rates
 from judgebench.stats.curated import curated_vs_large
+from judgebench.stats.games import games_from_preferences
 from judgebench.stats.length_control import length_controlled
 from judgebench.stats.options import StatsOptions
 from judgebench.stats.paired import PairedComparison, compare_columns
@@ -35,7 +36,6 @@ from judgebench.stats.preferences import (
 from judgebench.stats.protocols import ModelLike
 from judgebench.stats.reliability import reliability
 from judgebench.stats.single import mean_scores
-from judgebench.stats.style import markdown_density, style_features
 from judgebench.stats.winrate import average_length, win_rate_summary
 
 __all__ = ["StatsOptions", "build_leaderboard", "paired_comparison"]
@@ -143,59 +143,13 @@ def paired_comparison(
     return compare_columns(matrix.x, pair, matrix.models, reference, rounds, seed, alpha)[0]
 
 
-def _games(
-    per_prompt: pd.DataFrame, responses: pd.DataFrame, style_control: bool
-) -> tuple[Games, dict[str, int]] | None:
-    """Every (model, reference, prompt) preference as one Bradley–Terry game."""
-    if per_prompt.empty:
-        return None
-    players = sorted(set(per_prompt["model"]) | set(per_prompt["reference"]))
-    prompts = sorted(set(per_prompt["prompt_id"]))
-    player_index = {p: k for k, p in enumerate(players)}
-    prompt_index = {p: k for k, p in enumerate(prompts)}
-    features = None
-    if style_control:
-        lengths = _response_table(responses, "length")
-        ok = responses[responses["status"] == "ok"] if not responses.empty else responses
-        density = (
-            ok.assign(density=ok["text"].astype(str).map(markdown_density))
-            .groupby(["prompt_id", "model"])["density"]
-            .mean()
-            .unstack("model")
-            if not ok.empty
-            else pd.DataFrame()
-        )
-
-        def lookup(table: pd.DataFrame, who: str) -> np.ndarray:
-            if table.empty:
-                return np.full(len(per_prompt), np.nan)
-            stacked = table.stack()
-            keys = pd.MultiIndex.from_arrays([per_prompt["prompt_id"], per_prompt[who]])
-            return stacked.reindex(keys).to_numpy(dtype=float)
-
-        features = style_features(
-            lookup(lengths, "model"), lookup(lengths, "reference"), lookup(density, "model"), lookup(density, "reference")
-        )
-    games = Games(
-        players=players,
-        i=per_prompt["model"].map(player_index).to_numpy(),
-        j=per_prompt["reference"].map(player_index).to_numpy(),
-        y=per_prompt["x"].to_numpy(dtype=float),
-        w=per_prompt["n_ok"].to_numpy(dtype=float),
-        prompt=per_prompt["prompt_id"].map(prompt_index).to_numpy(),
-        n_prompts=len(prompts),
-        features=features,
-    )
-    return games, player_index
-
-
 def _bradley_terry(
     per_prompt: pd.DataFrame, responses: pd.DataFrame, anchor: str | None, options: StatsOptions
 ) -> BradleyTerry | None:
-    built = _games(per_prompt, responses, options.style_control)
-    if built is None or anchor is None or anchor not in built[1]:
+    games = games_from_preferences(per_prompt, responses, options.style_control)
+    if games is None or anchor is None or anchor not in games.players:
         return None
-    return fit_bradley_terry(built[0], anchor, options.bt_rounds, options.seed, options.level)
+    return fit_bradley_terry(games, anchor, options.bt_rounds, options.seed, options.level)
 
 
 def _training_fields(info: ModelLike | None) -> dict[str, Any]:
@@ -327,11 +281,14 @@ def _single_rows(
 
 
 def _paired_rows(matrix: PreferenceMatrix, info: dict[str, ModelLike], options: StatsOptions) -> list[dict[str, Any]]:
-    """Every pair of non-reference models on this reference, the higher raw win rate as ``a``.
+    """Every pair of contenders on this reference, the higher raw win rate as ``a``.
 
-    Pairs without a common prompt are left out: there is nothing to compare.
+    References and canaries (null models that test the judge) are not contenders. Pairs without a
+    common prompt are left out: there is nothing to compare.
     """
-    candidates = [j for j, m in enumerate(matrix.models) if not (m in info and info[m].is_reference)]
+    candidates = [
+        j for j, m in enumerate(matrix.models) if not (m in info and (info[m].is_reference or info[m].is_canary))
+    ]
     with np.errstate(invalid="ignore"):
         means = np.array([np.nanmean(matrix.x[:, j]) if np.any(~np.isnan(matrix.x[:, j])) else -1.0 for j in candidates])
     ranked = [candidates[k] for k in np.argsort(-means, kind="stable")]
@@ -356,6 +313,21 @@ def _flags(judgments: pd.DataFrame) -> list[dict[str, Any]]:
                     "message": f"the judge flagged {kind!r} ({against}, order {row['order'] or '-'})",
                 }
     return list(seen.values())
+
+
+def _canary_flags(rows: list[dict[str, Any]], limit: float) -> list[dict[str, Any]]:
+    """A canary must lose; one that wins more than ``limit`` points shows the judge can be gamed."""
+    return [
+        {
+            "kind": "canary",
+            "model": row["model"],
+            "prompt_id": "",
+            "message": f"canary {row['model']} won {row['win_rate']:.1f}% against {row['reference']} "
+            f"(limit {limit:g}%): the judge can be gamed",
+        }
+        for row in rows
+        if row["is_canary"] and row["win_rate"] is not None and row["win_rate"] > limit
+    ]
 
 
 def _sort_rows(rows: list[dict[str, Any]], references: list[str]) -> list[dict[str, Any]]:
@@ -437,6 +409,6 @@ def build_leaderboard(
         "curated_vs_large": curated,
         "categories": category_rows,
         "reliability": reliability(judgments).to_dict(),
-        "flags": _flags(judgments),
+        "flags": _canary_flags(rows, options.canary_max_win_rate) + _flags(judgments),
     }
     return to_json(board)

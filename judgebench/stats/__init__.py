@@ -9,6 +9,7 @@ from judgebench.stats.bootstrap import bootstrap_means, mean_intervals, percenti
 from judgebench.stats.bradley_terry import BradleyTerry, Games, fit_bradley_terry
 from judgebench.stats.categories import category_win_rates
 from judgebench.stats.curated import curated_vs_large
+from judgebench.stats.games import games_from_preferences
 from judgebench.stats.length_control import LengthControlled, instruction_difficulty, length_controlled
 from judgebench.stats.options import StatsOptions
 from judgebench.stats.paired import (
@@ -50,6 +51,7 @@ __all__ = [
     "curated_vs_large",
     "discretise",
     "fit_bradley_terry",
+    "games_from_preferences",
     "instruction_difficulty",
     "length_controlled",
     "markdown_density",

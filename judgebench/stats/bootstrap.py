@@ -32,6 +32,8 @@ def bootstrap_means(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Resampled means (rounds × columns) of a prompts × columns matrix with NaN for missing."""
     values = np.asarray(values, dtype=float)
     present = ~np.isnan(values)
+    if present.all():
+        return (counts @ values) / counts.sum(axis=1, keepdims=True)
     sums = counts @ np.where(present, values, 0.0)
     sizes = counts @ present.astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -44,6 +46,9 @@ def percentile_interval(boot: np.ndarray, level: float) -> tuple[np.ndarray, np.
     if boot.shape[0] == 0:
         nan = np.full(boot.shape[1:], np.nan)
         return nan, nan.copy()
+    if not np.isnan(boot).any():
+        low, high = np.percentile(boot, [tail, 100.0 - tail], axis=0)
+        return low, high
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         low, high = np.nanpercentile(boot, [tail, 100.0 - tail], axis=0)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from judgebench.stats.bootstrap import percentile_interval, resample_counts
-from judgebench.stats.logistic import MAX_ITER, MAX_STEP, TOLERANCE, sigmoid
+from judgebench.stats.logistic import MAX_ITER, MAX_STEP, converged, sigmoid
 
 DEFAULT_RIDGE = 1e-3
 
@@ -90,11 +90,14 @@ def _newton(
     rounds, p = w.shape[0], design.shape[1]
     starts = np.flatnonzero(np.r_[True, q[1:] != q[:-1]])
     beta = np.zeros((rounds, p + k))
-    ridge_matrix = ridge * np.eye(p + k) + 1e-9 * np.eye(p + k)
+    ridge_matrix = (ridge + 1e-9) * np.eye(p + k)
+    scale = w.sum(axis=1)
+    if features is not None:
+        products = (features[:, :, None] * features[:, None, :]).reshape(features.shape[0], k * k)
     for _ in range(MAX_ITER):
         eta = (beta[:, :p] @ design.T)[:, q]
         if features is not None:
-            eta = eta + beta[:, p:] @ features.T
+            eta += beta[:, p:] @ features.T
         prob = sigmoid(eta)
         residual = w * (y - prob)
         curvature = w * prob * (1.0 - prob)
@@ -105,23 +108,73 @@ def _newton(
         hessian[:, :p, :p] = np.matmul((v_pair[:, :, None] * design).transpose(0, 2, 1), design)
         if features is not None:
             grad[:, p:] = residual @ features
-            hessian[:, p:, p:] = np.matmul((curvature[:, :, None] * features).transpose(0, 2, 1), features)
-            cross = np.add.reduceat(curvature[:, :, None] * features, starts, axis=1)
-            hessian[:, :p, p:] = np.einsum("rqs,qa->ras", cross, design)
-            hessian[:, p:, :p] = hessian[:, :p, p:].transpose(0, 2, 1)
+            hessian[:, p:, p:] = (curvature @ products).reshape(rounds, k, k)
+            for s in range(k):
+                cross = np.add.reduceat(curvature * features[:, s], starts, axis=1)
+                hessian[:, :p, p + s] = cross @ design
+                hessian[:, p + s, :p] = hessian[:, :p, p + s]
         grad -= ridge * beta
         step = np.linalg.solve(hessian + ridge_matrix, grad[:, :, None])[:, :, 0]
         step = np.clip(step, -MAX_STEP, MAX_STEP)
         beta += step
-        if float(np.max(np.abs(step), initial=0.0)) < TOLERANCE:
+        if converged(step, grad, scale):
             break
     return beta
+
+
+def connected_to(games: Games, anchor: int) -> np.ndarray:
+    """Mask of the players linked to ``anchor`` by a chain of games (others have no rating)."""
+    reached = np.zeros(len(games.players), dtype=bool)
+    reached[anchor] = True
+    while True:
+        grow = reached.copy()
+        grow[games.j[reached[games.i]]] = True
+        grow[games.i[reached[games.j]]] = True
+        if np.array_equal(grow, reached):
+            return reached
+        reached = grow
+
+
+def _restrict(games: Games, keep: np.ndarray) -> Games:
+    """The games among the ``keep`` players only, players renumbered."""
+    new_index = np.cumsum(keep) - 1
+    inside = keep[games.i] & keep[games.j]
+    return Games(
+        players=[p for p, k in zip(games.players, keep, strict=True) if k],
+        i=new_index[games.i[inside]],
+        j=new_index[games.j[inside]],
+        y=games.y[inside],
+        w=games.w[inside],
+        prompt=games.prompt[inside],
+        n_prompts=games.n_prompts,
+        features=None if games.features is None else games.features[inside],
+    )
 
 
 def fit_bradley_terry(
     games: Games, anchor: str, rounds: int, seed: int, level: float, ridge: float = DEFAULT_RIDGE
 ) -> BradleyTerry:
-    """Fit the ratings on all games and on ``rounds`` bootstrap resamples of the prompts."""
+    """Fit the ratings on all games and on ``rounds`` bootstrap resamples of the prompts.
+
+    Players with no chain of games to the anchor cannot be placed on its scale: their rating and
+    interval are NaN.
+    """
+    keep = connected_to(games, games.players.index(anchor))
+    if not keep.all():
+        inner = fit_bradley_terry(_restrict(games, keep), anchor, rounds, seed, level, ridge)
+        expand = np.full(len(games.players), np.nan)
+        fields = {}
+        for name in ("ratings", "ci_low", "ci_high"):
+            values = expand.copy()
+            values[keep] = getattr(inner, name)
+            fields[name] = values
+        return BradleyTerry(
+            players=list(games.players),
+            anchor=anchor,
+            style_control=inner.style_control,
+            style_coefficients=inner.style_coefficients,
+            **fields,
+        )
     n_players = len(games.players)
     anchor_index = games.players.index(anchor)
     counts = resample_counts(games.n_prompts, rounds, np.random.default_rng(seed))

@@ -29,6 +29,8 @@ class StatsOptions:
     """Power used for the minimum detectable difference."""
     style_control: bool = False
     """Add length and markdown-density differences to Bradley–Terry (Chatbot Arena style control)."""
+    canary_max_win_rate: float = 50.0
+    """A canary (a null model that must lose) winning more than this many points is flagged."""
 
     @property
     def alpha(self) -> float:

@@ -58,12 +58,16 @@ def sign_test(wins_a: int, wins_b: int) -> float:
     """Exact two-sided binomial p-value of ``wins_a`` successes in ``wins_a + wins_b`` at ½.
 
     The Binomial(n, ½) law is symmetric, so the two-sided p-value is 2·P(X ≤ min(k, n − k)),
-    capped at 1 (exact integer arithmetic, no overflow for large n).
+    capped at 1. Exact integer arithmetic (binomial coefficients built incrementally), so no
+    overflow or underflow for any n.
     """
     n = wins_a + wins_b
     if n == 0:
         return 1.0
-    tail = sum(math.comb(n, i) for i in range(min(wins_a, wins_b) + 1))
+    coefficient, tail = 1, 1
+    for i in range(min(wins_a, wins_b)):
+        coefficient = coefficient * (n - i) // (i + 1)
+        tail += coefficient
     return min(1.0, 2 * tail / 2**n)
 
 

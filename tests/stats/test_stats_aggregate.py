@@ -105,7 +105,7 @@ def test_bradley_terry_block(board: dict[str, Any], suite: tuple[pd.DataFrame, p
 
 
 def test_paired_rows_and_paired_comparison_agree(board: dict[str, Any], suite: tuple[pd.DataFrame, pd.DataFrame]) -> None:
-    assert len(board["paired"]) == 6  # every pair of the four models, the stronger as a
+    assert len(board["paired"]) == 3  # every pair of the three contenders (not the canary), the stronger as a
     row = next(p for p in board["paired"] if {p["a"], p["b"]} == {"lima-1k", "alpaca-52k"})
     assert row["a"] == "lima-1k"
     result = paired_comparison(suite[0], "lima-1k", "alpaca-52k", rounds=200, seed=0, alpha=0.05)
@@ -154,7 +154,16 @@ def test_categories_and_reliability(board: dict[str, Any], suite: tuple[pd.DataF
     rel = board["reliability"]
     assert rel["parse_failure_rate"] == pytest.approx(1 / (len(judgments) - 20))
     assert rel["repeat_agreement"] is None and 0 < rel["position_consistency"] < 1
-    assert board["flags"][0]["kind"] == "injection" and board["flags"][0]["model"] == judgments.loc[1, "model"]
+    assert board["flags"] == [
+        {"kind": "injection", "model": judgments.loc[1, "model"], "prompt_id": "p0000", "message": board["flags"][0]["message"]}
+    ]
+
+
+def test_a_canary_that_wins_too_often_is_flagged(suite: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    options = StatsOptions(rounds=20, lc_rounds=5, bt_rounds=5, canary_max_win_rate=1.0)
+    flags = build_leaderboard(suite[0], suite[1], MODELS, MANIFEST, options)["flags"]
+    canary = [f for f in flags if f["kind"] == "canary"]
+    assert [f["model"] for f in canary] == ["canary"] and "limit 1%" in canary[0]["message"]
 
 
 def test_style_control_option(suite: tuple[pd.DataFrame, pd.DataFrame]) -> None:

@@ -93,3 +93,12 @@ def test_a_player_that_won_everything_stays_finite() -> None:
     games = Games(["ref", "m"], np.ones(5, int), np.zeros(5, int), np.ones(5), np.ones(5), np.arange(5), 5)
     result = fit_bradley_terry(games, "ref", rounds=10, seed=0, level=0.95)
     assert 99 < result.ratings[1] < 100 and np.isfinite(result.ci_low).all()
+
+
+def test_players_without_a_chain_to_the_anchor_get_no_rating() -> None:
+    # ref–m1 meet; m2–m3 only meet each other.
+    i, j = np.array([1, 1, 3, 3]), np.array([0, 0, 2, 2])
+    games = Games(["ref", "m1", "m2", "m3"], i, j, np.array([1.0, 0.0, 1.0, 1.0]), np.ones(4), np.arange(4), 4)
+    result = fit_bradley_terry(games, "ref", rounds=5, seed=0, level=0.95, ridge=0.0)
+    assert result.ratings[1] == pytest.approx(50.0) and result.ratings[0] == 50.0
+    assert np.isnan(result.ratings[2:]).all() and np.isnan(result.ci_low[2:]).all()
