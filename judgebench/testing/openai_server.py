@@ -66,6 +66,10 @@ def _logprobs_payload(reply: Reply, top: int) -> dict[str, Any]:
                         "top_logprobs": [{"token": t, "logprob": lp} for t, lp in ranked]})
     return {"content": content}
 
+
+RequestHook = Callable[[int, dict[str, Any]], None]
+"""Called in the server thread with (request number, body) as each chat request arrives."""
+
 _SECTION = re.compile(r"\[Response A\]\n(.*?)\n\n\[Response B\]\n(.*?)\n", re.S)
 
 
@@ -110,6 +114,8 @@ class Faults:
     """Fault injection. ``rate`` of requests fail with a kind drawn from ``kinds``.
 
     ``max_per_request`` bounds how often the same request body fails, so retries always win.
+    Besides the transient kinds, ``"auth-echo"`` answers 401 with an error message that quotes the
+    caller's API key (as some real servers do): a permanent error whose text holds a secret.
     """
 
     rate: float = 0.0
@@ -127,13 +133,19 @@ class Counters:
     faults: Counter[str] = field(default_factory=Counter)
     in_flight: int = 0
     max_in_flight: int = 0
+    prompt_tokens: int = 0
+    """Usage reported in successful answers (what a client is billed for)."""
+    completion_tokens: int = 0
+    api_keys: set[str] = field(default_factory=set)
+    """Bearer tokens seen in Authorization headers."""
 
 
 class FakeOpenAIServer:
     """``with FakeOpenAIServer() as srv: srv.base_url`` -> ``http://127.0.0.1:PORT/v1``."""
 
     def __init__(self, responder: Responder = default_responder, latency: float = 0.0,
-                 faults: Faults | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+                 faults: Faults | None = None, host: str = "127.0.0.1", port: int = 0,
+                 on_request: RequestHook | None = None) -> None:
         self.responder = responder
         self.latency = latency
         self.faults = faults or Faults()
@@ -146,6 +158,7 @@ class FakeOpenAIServer:
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._lock = threading.Lock()
+        self.on_request = on_request
         self.down = False
         """When True, connections are accepted and closed at once (a dying endpoint)."""
 
@@ -208,7 +221,7 @@ class FakeOpenAIServer:
                     k, _, v = h.decode("latin-1").partition(":")
                     headers[k.strip().lower()] = v.strip()
                 body = await reader.readexactly(int(headers.get("content-length", "0") or 0))
-                status, payload, extra = await self._route(method, path, body)
+                status, payload, extra = await self._route(method, path, body, headers)
                 head = [f"HTTP/1.1 {status} {'OK' if status == 200 else 'ERR'}",
                         f"Content-Length: {len(payload)}", "Content-Type: application/json"]
                 head += [f"{k}: {v}" for k, v in extra.items()]
@@ -219,7 +232,8 @@ class FakeOpenAIServer:
         finally:
             writer.close()
 
-    async def _route(self, method: str, path: str, body: bytes) -> tuple[int, bytes, dict[str, str]]:
+    async def _route(self, method: str, path: str, body: bytes,
+                     headers: dict[str, str] | None = None) -> tuple[int, bytes, dict[str, str]]:
         if method == "GET" and path.rstrip("/") in ("/health", "/v1/models"):
             return 200, json.dumps({"object": "list", "data": [{"id": "fake", "object": "model"}]}).encode(), {}
         if method != "POST" or not path.rstrip("/").endswith("/chat/completions"):
@@ -228,19 +242,29 @@ class FakeOpenAIServer:
             self.counters.requests += 1
             self.counters.in_flight += 1
             self.counters.max_in_flight = max(self.counters.max_in_flight, self.counters.in_flight)
+            number = self.counters.requests
+            auth = (headers or {}).get("authorization", "")
+            key = auth[7:] if auth.lower().startswith("bearer ") else auth
+            if key:
+                self.counters.api_keys.add(key)
         try:
             request = json.loads(body)
+            if self.on_request is not None:
+                self.on_request(number, request)
             fault = self._draw_fault(request)
             if fault is not None:
                 self.counters.faults[fault] += 1
-                return await self._fault(fault)
+                return await self._fault(fault, key)
             if self.latency:
                 await asyncio.sleep(self.latency)
             answer = self.responder(request)
             reply = answer if isinstance(answer, Reply) else Reply(str(answer))
             text = reply.text
-            self.counters.completions += 1
             prompt_tokens = sum(len(str(m.get("content", ""))) for m in request.get("messages", [])) // 4
+            with self._lock:
+                self.counters.completions += 1
+                self.counters.prompt_tokens += prompt_tokens
+                self.counters.completion_tokens += max(1, len(text) // 4)
             out = {
                 "id": f"chatcmpl-{self.counters.requests}", "object": "chat.completion", "created": int(time.time()),
                 "model": request.get("model"),
@@ -267,7 +291,10 @@ class FakeOpenAIServer:
             self._failed[key] += 1
             return self._rng.choice(f.kinds)
 
-    async def _fault(self, kind: str) -> tuple[int, bytes, dict[str, str]]:
+    async def _fault(self, kind: str, api_key: str = "") -> tuple[int, bytes, dict[str, str]]:
+        if kind == "auth-echo":
+            message = f"Incorrect API key provided: {api_key}. You can find your API key in your account."
+            return 401, json.dumps({"error": {"message": message, "code": "invalid_api_key"}}).encode(), {}
         if kind == "429":
             return 429, b'{"error": {"message": "rate limited"}}', {"Retry-After": str(self.faults.retry_after)}
         if kind == "500":
@@ -276,3 +303,25 @@ class FakeOpenAIServer:
             await asyncio.sleep(self.faults.hang_seconds)
             return 504, b'{"error": {"message": "too slow"}}', {}
         return 200, b"<html>this is not json</html>", {}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m judgebench.testing.openai_server --latency 0.2``: serve in the foreground (its own
+    process, so a benchmark's client and server do not share a GIL); prints the base URL, then
+    serves until stdin closes or the process is killed."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--latency", type=float, default=0.0, help="Seconds each answer waits.")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    with FakeOpenAIServer(latency=args.latency, port=args.port) as srv:
+        print(srv.base_url, flush=True)
+        sys.stdin.read()
+        print(json.dumps({"requests": srv.counters.requests, "max_in_flight": srv.counters.max_in_flight}),
+              flush=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
