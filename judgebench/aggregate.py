@@ -34,13 +34,14 @@ from judgebench.stats.preferences import (
     status_counts,
 )
 from judgebench.stats.protocols import ModelLike
-from judgebench.stats.reliability import reliability
+from judgebench.stats.reliability import Reliability, reliability, reliability_by
 from judgebench.stats.single import mean_scores
 from judgebench.stats.winrate import average_length, win_rate_summary
 
 __all__ = ["StatsOptions", "build_leaderboard", "paired_comparison"]
 
 SCHEMA_VERSION = 1
+NO_RATES = Reliability(None, None, None, None, None)
 Interval = tuple[float | None, float | None, float | None]
 
 
@@ -201,14 +202,14 @@ def _reference_rows(
         ref_len = _aligned(lengths, matrix.prompt_ids, [matrix.reference])
         lc = length_controlled(x, per_prompt_len - ref_len, options.lc_rounds, options.seed, options.level)
     tokens = _token_totals(responses)
-    sub_judgments = judgments[judgments["reference"] == matrix.reference]
+    rates = reliability_by(judgments[judgments["reference"] == matrix.reference], ["model"])
     rows: list[dict[str, Any]] = []
     intervals: dict[str, Interval] = {}
     for j, model in enumerate(matrix.models):
         intervals[model] = (_points(point[j]), _points(low[j]), _points(high[j]))
         if model in info and info[model].is_reference:
             continue
-        rel = reliability(sub_judgments[sub_judgments["model"] == model])
+        rel = rates.get((model,), NO_RATES)
         model_lengths = lengths[model].to_numpy(dtype=float) if model in lengths.columns else np.array([])
         row: dict[str, Any] = {"model": model, "reference": matrix.reference, **_training_fields(info.get(model))}
         row |= win_rate_summary(x[:, j]).to_dict()
@@ -249,10 +250,11 @@ def _single_rows(
     counts = counts.reindex(columns=["ok", "parse_failure", "error", "missing"], fill_value=0)
     tokens = _token_totals(responses)
     lengths = _response_table(responses, "length")
+    rates = reliability_by(single, ["model"])
     rows = []
     for score in scores.to_dict("records"):
         model = str(score["model"])
-        rel = reliability(single.assign(reference="single")[single["model"] == model])
+        rel = rates.get((model,), NO_RATES)
         row: dict[str, Any] = {"model": model, "reference": "", **_training_fields(info.get(model))}
         row |= win_rate_summary(np.array([])).to_dict()
         row |= {

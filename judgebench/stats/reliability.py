@@ -6,12 +6,12 @@ All rates are 0-1 and computed from the judgments frame, whose preferences are a
 * position consistency: among (model, reference, prompt) judged ok in both orders, the share whose
   AB and BA verdicts agree — both favour the model (x > ½), both the reference (x < ½), or both tie.
   With several samples per order, each order's verdict is the class of its mean preference.
-* tie rate: share of ok judgments with x = ½.
+* tie rate: share of ok pairwise judgments with x = ½.
 * parse-failure and error rates: share of *attempted* judgments (ok + parse_failure + error);
   "missing" rows (no response to judge, or not judged yet) are not the judge's failures.
 * repeat agreement: among (model, reference, prompt, order) with more than one ok sample, the share
-  whose samples all carry the same label (the preference class when the label is empty); None when
-  the judge was never repeated.
+  whose samples all carry the same label (when the label is empty: the preference class, or the
+  score for single-answer grading); None when the judge was never repeated.
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ import numpy as np
 import pandas as pd
 
 from judgebench.stats.winrate import DRAW_TOLERANCE
+
+RATES = ("position_consistency", "tie_rate", "parse_failure_rate", "error_rate", "repeat_agreement")
+_PROMPT = ["model", "reference", "prompt_id"]
 
 
 @dataclass(frozen=True)
@@ -38,45 +41,88 @@ class Reliability:
         return asdict(self)
 
 
-def _verdict_class(x: pd.Series) -> pd.Series:
+def _verdict_class(x: np.ndarray) -> np.ndarray:
     """+1 model, −1 reference, 0 tie."""
-    values = x.to_numpy(dtype=float)
-    tie = np.abs(values - 0.5) <= DRAW_TOLERANCE
-    return pd.Series(np.where(tie, 0, np.sign(values - 0.5)).astype(int), index=x.index)
+    return np.where(np.abs(x - 0.5) <= DRAW_TOLERANCE, 0, np.sign(x - 0.5)).astype(int)
 
 
-def _share(numerator: int, denominator: int) -> float | None:
-    return numerator / denominator if denominator else None
+def _labels(ok: pd.DataFrame) -> pd.Series:
+    """The judge's label, or a stand-in (preference class, else score) where it is empty."""
+    labels = ok["label"].fillna("").astype(str)
+    preference = ok["preference"].to_numpy(dtype=float)
+    stand_in = np.where(
+        np.isnan(preference),
+        ok["score"].astype(str).to_numpy(),
+        _verdict_class(np.nan_to_num(preference, nan=0.5)).astype(str),
+    )
+    return labels.where(labels != "", pd.Series(stand_in, index=ok.index))
+
+
+def _share(numerator: pd.Series, denominator: pd.Series, keys: pd.Index) -> pd.Series:
+    numerator = numerator.reindex(keys, fill_value=0)
+    denominator = denominator.reindex(keys, fill_value=0)
+    return (numerator / denominator.where(denominator > 0)).astype(float)
+
+
+def reliability_table(judgments: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """The rates (columns ``RATES``) per group of ``by`` columns (all rows given are used).
+
+    ``by`` must be a subset of model and reference, e.g. ["model", "reference"] for leaderboard
+    rows; see :func:`reliability` for the whole frame. NaN where a rate is not computable.
+    """
+    frame = judgments.assign(_all="")
+    keys = by or ["_all"]
+    pair_keys = [*keys, *(k for k in _PROMPT if k not in keys), "order"]
+    groups = frame.groupby(keys).size().index
+    status = frame["status"]
+    ok = frame[(status == "ok") & (frame["preference"].notna() | frame["score"].notna())]
+    attempted = frame[status.isin(["ok", "parse_failure", "error"])].groupby(keys).size()
+    table = pd.DataFrame(index=groups)
+    table["parse_failure_rate"] = _share(frame[status == "parse_failure"].groupby(keys).size(), attempted, groups)
+    table["error_rate"] = _share(frame[status == "error"].groupby(keys).size(), attempted, groups)
+
+    pairwise = ok[ok["preference"].notna()]
+    ties = pd.Series(np.abs(pairwise["preference"].to_numpy(dtype=float) - 0.5) <= DRAW_TOLERANCE, index=pairwise.index)
+    table["tie_rate"] = _share(ties.groupby([pairwise[k] for k in keys]).sum(), pairwise.groupby(keys).size(), groups)
+
+    ordered = pairwise[pairwise["order"].isin(["AB", "BA"])]
+    per_order = ordered.groupby(pair_keys)["preference"].mean().unstack("order")
+    if {"AB", "BA"} <= set(per_order.columns):
+        both = per_order.dropna(subset=["AB", "BA"])
+        agree = pd.Series(
+            _verdict_class(both["AB"].to_numpy()) == _verdict_class(both["BA"].to_numpy()), index=both.index
+        )
+        level = list(range(len(keys)))
+        table["position_consistency"] = _share(agree.groupby(level=level).sum(), agree.groupby(level=level).size(), groups)
+    else:
+        table["position_consistency"] = np.nan
+
+    labels = _labels(ok)
+    per_pair = labels.groupby([ok[k] for k in pair_keys]).agg(["size", "nunique"])
+    repeated = per_pair[per_pair["size"] > 1]
+    level = list(range(len(keys)))
+    agree_repeats = (repeated["nunique"] == 1).groupby(level=level).sum()
+    table["repeat_agreement"] = _share(agree_repeats, repeated.groupby(level=level).size(), groups)
+    return table[list(RATES)]
+
+
+def _row(values: pd.Series) -> Reliability:
+    return Reliability(**{k: (None if pd.isna(values[k]) else float(values[k])) for k in RATES})
 
 
 def reliability(judgments: pd.DataFrame) -> Reliability:
-    """Reliability over all pairwise rows of ``judgments`` (pass a subset for one model)."""
-    rows = judgments[judgments["reference"] != ""]
-    ok = rows[(rows["status"] == "ok") & rows["preference"].notna()]
-    attempted = int(rows["status"].isin(["ok", "parse_failure", "error"]).sum())
+    """Reliability over every row of ``judgments`` (pairwise and single-answer alike)."""
+    if judgments.empty:
+        return Reliability(None, None, None, None, None)
+    return _row(reliability_table(judgments, []).iloc[0])
 
-    keys = ["model", "reference", "prompt_id"]
-    ordered = ok[ok["order"].isin(["AB", "BA"])]
-    per_order = ordered.groupby([*keys, "order"])["preference"].mean().unstack("order")
-    consistency = None
-    if {"AB", "BA"} <= set(per_order.columns):
-        both = per_order.dropna(subset=["AB", "BA"])
-        agree = int((_verdict_class(both["AB"]) == _verdict_class(both["BA"])).sum())
-        consistency = _share(agree, len(both))
 
-    ties = int((np.abs(ok["preference"].to_numpy(dtype=float) - 0.5) <= DRAW_TOLERANCE).sum())
-
-    labels = ok["label"].fillna("").astype(str)
-    labels = labels.where(labels != "", _verdict_class(ok["preference"]).astype(str))
-    groups = labels.groupby([ok[k] for k in [*keys, "order"]])
-    sizes, distinct = groups.size(), groups.nunique()
-    repeated = sizes > 1
-    agreement = _share(int((distinct[repeated] == 1).sum()), int(repeated.sum()))
-
-    return Reliability(
-        position_consistency=consistency,
-        tie_rate=_share(ties, len(ok)),
-        parse_failure_rate=_share(int((rows["status"] == "parse_failure").sum()), attempted),
-        error_rate=_share(int((rows["status"] == "error").sum()), attempted),
-        repeat_agreement=agreement,
-    )
+def reliability_by(judgments: pd.DataFrame, by: list[str]) -> dict[tuple[str, ...], Reliability]:
+    """:func:`reliability` per group, keyed by the tuple of the ``by`` values."""
+    if judgments.empty:
+        return {}
+    table = reliability_table(judgments, by)
+    out = {}
+    for key, values in table.iterrows():
+        out[tuple(map(str, key)) if isinstance(key, tuple) else (str(key),)] = _row(values)
+    return out

@@ -42,3 +42,29 @@ def test_without_repeats_or_orders() -> None:
 def test_labels_fall_back_to_preference_class() -> None:
     rows = [_row("p1", "AB", 1.0), _row("p1", "AB", 0.9, sample=1), _row("p2", "AB", 1.0), _row("p2", "AB", 0.5, sample=1)]
     assert reliability(judgments_frame(rows)).repeat_agreement == 0.5
+
+
+def test_grouped_rates_equal_rates_of_each_subset() -> None:
+    from stats_helpers import synthetic_suite
+
+    from judgebench.stats.reliability import reliability_by
+
+    judgments, _ = synthetic_suite({"a": 0.7, "b": 0.4}, 30, seed=5)
+    judgments.loc[3, "status"] = "error"
+    grouped = reliability_by(judgments, ["model", "reference"])
+    assert set(grouped) == {("a", "ref"), ("b", "ref")}
+    for (model, reference), rates in grouped.items():
+        subset = judgments[(judgments["model"] == model) & (judgments["reference"] == reference)]
+        assert rates == reliability(subset)
+
+
+def test_single_answer_repeats_compare_scores() -> None:
+    rows = [
+        {"model": "m", "reference": "", "prompt_id": "p1", "order": "", "sample": 0, "preference": float("nan"), "score": 7.0},
+        {"model": "m", "reference": "", "prompt_id": "p1", "order": "", "sample": 1, "preference": float("nan"), "score": 7.0},
+        {"model": "m", "reference": "", "prompt_id": "p2", "order": "", "sample": 0, "preference": float("nan"), "score": 3.0},
+        {"model": "m", "reference": "", "prompt_id": "p2", "order": "", "sample": 1, "preference": float("nan"), "score": 5.0},
+    ]
+    result = reliability(judgments_frame(rows))
+    assert result.repeat_agreement == 0.5  # p1 graded 7 twice; p2 graded 3 then 5
+    assert result.tie_rate is None and result.parse_failure_rate == 0.0
