@@ -63,7 +63,20 @@ def default_store(suite_path: Path | None) -> Path:
 
 
 def prepare(path: str | Path, env: Mapping[str, str]) -> Prepared:
-    suite = load_suite(path)
+    """Load and check everything, endpoints (API-key variables, vLLM) included."""
+    prepared = load(path)
+    check_endpoints(prepared, env)
+    return prepared
+
+
+def load(path: str | Path) -> Prepared:
+    """Suite, prompts and rubric, checked, without looking at endpoints (``rubric render`` needs no keys).
+
+    Canaries (``canaries:``) are added to the suite's models here, so every later stage sees them.
+    """
+    from judgebench.canaries import with_canaries
+
+    suite = with_canaries(load_suite(path))
     prompts = load_prompts(suite.prompts, suite_file=path)
     if suite.limit:
         prompts = prompts[: suite.limit]
@@ -74,9 +87,13 @@ def prepare(path: str | Path, env: Mapping[str, str]) -> Prepared:
             f"but {suite.prompts} has none.",
             "Add reference_answer to the prompts, or use another rubric.",
         )
-    prepared = Prepared(suite=suite, prompts=tuple(prompts), rubric=rubric, path=Path(path))
-    check_endpoints(prepared, env)
-    return prepared
+    if suite.judge.logprobs and not rubric.protocol.supports_logprobs:
+        raise ConfigError(
+            f"judge.logprobs is on, but protocol {rubric.protocol.name!r} cannot be logprob-weighted "
+            "(its labels do not start with distinct tokens).",
+            "Set judge.logprobs: false, or use a protocol such as pairwise, lima or absolute.",
+        )
+    return Prepared(suite=suite, prompts=tuple(prompts), rubric=rubric, path=Path(path))
 
 
 def _api_key(spec: EndpointSpec, env: Mapping[str, str], what: str, path: Path | None) -> str | None:
@@ -286,8 +303,10 @@ def run(
 async def _generate(prepared: Prepared, store: Store, router: Router, models: list[ModelSpec], budget: Budget,
                     progress: Progress) -> StageResult:
     from judgebench import generate
+    from judgebench.canaries import write_responses
 
     suite = prepared.suite
+    write_responses(store, suite, prepared.prompts)  # canaries answer without a backend
     planned = generate.plan(suite, prepared.prompts, models)
     todo = generate.missing(store, planned)
     if not todo:
