@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from judgebench import __version__
+from judgebench.canaries import canary_flags, is_canary, response_flags
 from judgebench.config import Suite
 from judgebench.generate import plan as plan_responses
 from judgebench.judge import judge_identity, judge_params
@@ -45,7 +46,7 @@ def model_infos(suite: Suite) -> list[ModelInfo]:
         out.append(ModelInfo(
             name=m.name,
             is_reference=m.name in refs,
-            is_canary=False,
+            is_canary=is_canary(m),
             training=TrainingInfo(t.dataset, t.examples, t.curated, t.base_model) if t else None,
         ))
     return out
@@ -71,6 +72,9 @@ def frames(suite: Suite, prompts: Sequence[Prompt], rubric: Rubric, store: Store
     planned_j = plan_judgments(suite, prompts, rubric)
     rows_j = store.judgments(p.key for p in planned_j)
     ok_responses = {p.key for p in planned_r if p.key in rows_r and rows_r[p.key].status == "ok"}
+    # Injection is read from the model's own response at report time (judgebench.canaries).
+    injected = {key: response_flags(rows_r[key].info.get("answers") or [rows_r[key].text or ""])
+                for key in ok_responses}
     judg_records = []
     for p in planned_j:
         row = rows_j.get(p.key)
@@ -88,7 +92,8 @@ def frames(suite: Suite, prompts: Sequence[Prompt], rubric: Rubric, store: Store
             "label": (row.label or "") if row else "",
             "score": row.score if row is not None and row.score is not None else math.nan,
             "reasoning": (row.reasoning or "") if row else "",
-            "flags": ",".join(row.info.get("flags", [])) if row else "",
+            "flags": ",".join(dict.fromkeys([*(row.info.get("flags", []) if row else []),
+                                             *injected.get(p.model_response, [])])),
             "prompt_tokens": row.prompt_tokens if row else 0,
             "completion_tokens": row.completion_tokens if row else 0,
         })
@@ -151,6 +156,7 @@ def build_report(suite: Suite, prompts: Sequence[Prompt], rubric: Rubric, store:
     judgments, responses = frames(suite, prompts, rubric, store)
     info = manifest(suite, rubric, len(prompts), suite_hash, prompts_hash)
     board = build_leaderboard(judgments, responses, model_infos(suite), info, _stats_options(suite))
+    board["flags"] = [*board.get("flags", []), *canary_flags(judgments, suite)]
     return board, explorer_data(suite, prompts, judgments, responses, board)
 
 
