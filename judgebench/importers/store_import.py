@@ -16,6 +16,7 @@ from judgebench.errors import ConfigError
 from judgebench.generate import response_key
 from judgebench.importers.alpaca_eval import read_alpaca_eval
 from judgebench.judge import judgment_key
+from judgebench.manifests import judging_manifest
 from judgebench.pipeline import Prepared, saved_config
 from judgebench.protocols import PAIRWISE
 from judgebench.records import Prompt
@@ -76,5 +77,11 @@ def import_alpaca_eval_files(files: Sequence[Path], suite_name: str, store_path:
         store.save_suite(suite.name, saved_config(prepared),
                          [{"id": p.id, "turns": list(p.turns), "category": p.category, "reference_answer": None}
                           for p in prompts])
+        annotators: dict[str, set[str]] = {}
+        for j in ann.judgments:
+            annotators.setdefault(j.model, set()).add(j.annotator)
+        for name, who in annotators.items():  # per model: AlpacaEval models were judged by different annotators
+            store.record_manifest(suite.name, name, judging_manifest(
+                suite, rubric, prepared.prompts_hash, len(prompts), judge_model=",".join(sorted(who))))
     return (f"Imported {len(ann.judgments)} judgments of {len(ann.models)} model(s) against "
             f"{', '.join(ann.references)} on {len(prompts)} prompts as suite {suite_name!r} into {store_path}.")
