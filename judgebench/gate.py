@@ -172,9 +172,10 @@ def check_manifests(store: Store, suite: Suite, rubric: Rubric, prompts_hash: st
             raise ConfigError(
                 f"Refusing to compare {settings.candidate!r} with {settings.baseline!r}: their results in suite "
                 f"{suite.name!r} were judged under different manifests — {lines}.",
-                "Judge both under the same suite settings: run the gate without --no-run from the suite file "
-                "(it judges whatever the current judge and rubric lack), or `judgebench judge SUITE "
-                f"--model {settings.candidate} --model {settings.baseline}`.",
+                "Compare only results judged the same way: from a suite file, run the gate without --no-run (it "
+                "judges both models under the suite's current judge and rubric), or `judgebench judge SUITE "
+                f"--model {settings.candidate} --model {settings.baseline}`; for imported results, pick a "
+                "baseline judged by the same annotator.",
             )
     return dict(cand or base or current), notes
 
