@@ -6,6 +6,15 @@ This module only assembles: every statistic lives in :mod:`judgebench.stats`. Tw
   NaN and ±inf become None).
 * :func:`paired_comparison` — one model against another on the same reference; used by
   ``judgebench compare`` and by the CI gate.
+
+Additions to the contract (keys added, none changed):
+
+* rows also carry ``mean_score_ci_low`` / ``mean_score_ci_high``; single-answer grading yields one
+  row per model with ``reference`` "" where only ``mean_score`` (and counts) are filled;
+* ``paired`` holds every pair of contenders per reference (references and canaries are not
+  contenders; pairs without a common prompt are left out), the higher raw win rate as ``a``;
+* ``flags`` also holds model-level flags (``prompt_id`` ""): kind "canary" when a canary's win
+  rate exceeds ``StatsOptions.canary_max_win_rate``.
 """
 
 from __future__ import annotations
@@ -57,7 +66,9 @@ def to_json(value: Any) -> Any:
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    return value
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)  # dates, paths and the like in a manifest
 
 
 def _points(value: float) -> float | None:
