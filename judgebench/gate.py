@@ -33,6 +33,7 @@ from judgebench.config import GateSpec, Suite
 from judgebench.errors import ConfigError
 from judgebench.manifests import differences, effective, judging_manifest
 from judgebench.rubrics import Rubric
+from judgebench.stats.paired import min_detectable_difference
 from judgebench.store import Store
 
 SCHEMA_VERSION = 1
@@ -233,6 +234,10 @@ def evaluate(suite: Suite, prompts: Any, rubric: Rubric, prompts_hash: str, stor
                                 rounds=settings.rounds, seed=settings.seed, alpha=settings.alpha)
         comparison = res.to_dict()
         checks.append(_regression(comparison, settings))
+        if not res.significant and res.n:
+            mdd = min_detectable_difference(res.n, settings.alpha)
+            notes.append(f"No significant difference on {res.n} prompts; differences smaller than about {mdd:.0f} "
+                         f"points are hard to detect with this many (alpha {settings.alpha:g}, 80% power).")
     else:
         comparison = {}
         checks.append(Check("regression", False,

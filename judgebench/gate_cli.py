@@ -43,9 +43,16 @@ def _run_missing(prepared: Any, store_path: Path, models: tuple[str, str]) -> st
 
 
 def _write(path: str | None, text: str, append: bool = False) -> None:
-    if path:
+    from judgebench.errors import ConfigError
+
+    if not path:
+        return
+    try:
         with open(path, "a" if append else "w", encoding="utf-8") as f:
             f.write(text)
+    except OSError as e:
+        raise ConfigError(f"Cannot write the gate's output to {path}: {e.strerror}.",
+                          "Check the path given to --markdown/--junit/--json (or $GITHUB_STEP_SUMMARY).") from None
 
 
 def register(main: click.Group) -> None:
