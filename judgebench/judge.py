@@ -59,7 +59,7 @@ def orders_for(judge: JudgeSpec, model: str, prompt_id: str) -> tuple[Order, ...
         return ("AB", "BA")
     if judge.orders == "AB":
         return ("AB",)
-    rng = random.Random(content_hash({"seed": judge.seed, "model": model, "prompt": prompt_id}))
+    rng = random.Random(content_hash({"seed": judge.seed or 0, "model": model, "prompt": prompt_id}))
     return (rng.choice(("AB", "BA")),)
 
 
@@ -140,7 +140,7 @@ def make_job(
         messages=tuple(messages),
         max_tokens=judge.max_tokens,
         temperature=judge.temperature,
-        seed=judge.seed + item.sample,
+        seed=None if judge.seed is None else judge.seed + item.sample,
         json_schema=protocol.schema() if judge.structured else None,
         top_logprobs=5 if judge.logprobs else None,
     )

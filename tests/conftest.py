@@ -60,5 +60,7 @@ def cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
         timeout: float = 600) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in a subprocess."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")} | (env or {})
+    if cwd is None:  # default: the suite's folder, so default outputs land in the test's tmp_path
+        cwd = next((Path(a).parent for a in args if a.endswith((".yaml", ".yml"))), None)
     return subprocess.run([sys.executable, "-m", "judgebench", *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
