@@ -283,21 +283,15 @@ def validate_judge(pairs: str, fmt: str, verdicts: str | None, verdicts_format: 
         Path(json_out).write_text(json.dumps(rep.to_dict(), indent=2) + "\n", encoding="utf-8")
 
 
-def _register_optional_commands() -> None:
-    """Commands that live in their own modules (gate, rubric) register themselves here."""
-    import importlib
+def _register_commands() -> None:
+    """Commands that live in their own modules register themselves on the group."""
+    from judgebench import gate_cli, rubric_cli
 
-    for module in ("judgebench.gate_cli", "judgebench.rubric_cli"):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as e:
-            if e.name != module:
-                raise
-            continue
-        mod.register(main)
+    gate_cli.register(main)
+    rubric_cli.register(main)
 
 
-_register_optional_commands()
+_register_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()
