@@ -273,7 +273,8 @@ def explain_validation(path: Path, exc: ValidationError, data: Any) -> SuiteErro
         field = _field_path(tuple(err["loc"]), data)
         first_field = first_field or field
         msg = _EXPECTED.get(err["type"], err["msg"])
-        if err["type"] not in _EXPECTED and "input" in err and not isinstance(err["input"], dict | list):
+        secret = err["loc"][-1:] == ("api_key_env",)  # a key pasted there must not reach logs
+        if err["type"] not in _EXPECTED and "input" in err and not isinstance(err["input"], dict | list) and not secret:
             msg += f" (got {json.dumps(err['input'], default=str)[:80]})"
         lines.append(f"`{field}`: {msg}")
     problem = "; ".join(lines)
@@ -283,6 +284,21 @@ def explain_validation(path: Path, exc: ValidationError, data: Any) -> SuiteErro
         problem,
         "Fix the field(s) named above; `judgebench run --help` and the README show a complete suite file.",
     )
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """safe_load that rejects a key given twice in one mapping (YAML would silently keep the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (YAML would silently keep only the last one)",
+                    key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def load_suite(path: str | Path) -> Suite:
@@ -301,7 +317,7 @@ def load_suite(path: str | Path) -> Suite:
     except UnicodeDecodeError as e:
         raise SuiteError(p, None, f"is not UTF-8 text (bad byte at offset {e.start})", "Save the file as UTF-8.") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
