@@ -65,14 +65,16 @@ def _prompt(path: Path, lineno: int, row: Any) -> Prompt:
     if pid is None or (isinstance(pid, str) and not pid.strip()) or isinstance(pid, bool | list | dict):
         raise SuiteError(path, f"{here}, id", "missing or empty", "Every prompt needs an id (a string or number).")
     if "prompt" in row and "turns" in row:
-        raise SuiteError(path, f"{here}, prompt", "give either `prompt` or `turns`, not both", None)
+        raise SuiteError(path, f"{here}, prompt", "give either `prompt` or `turns`, not both",
+                         "Keep `prompt` for one turn, or `turns` (a list) for a conversation.")
     turns_raw = [row["prompt"]] if "prompt" in row else row.get("turns")
     if not isinstance(turns_raw, list) or not turns_raw:
         raise SuiteError(path, f"{here}, prompt", "missing: each row needs `prompt` (a string) or `turns` (a list)",
                          'Use {"id": "p1", "prompt": "..."} or {"id": "p1", "turns": ["...", "..."]}.')
     for t in turns_raw:
         if not isinstance(t, str):
-            raise SuiteError(path, f"{here}, prompt", f"must be text, got {type(t).__name__}", None)
+            raise SuiteError(path, f"{here}, prompt", f"must be text, got {type(t).__name__}",
+                             'Quote it: {"id": "p1", "prompt": "..."}.')
         if not t.strip():
             raise SuiteError(path, f"{here}, prompt", "is empty", "Remove the row or write the prompt.")
         if len(t) > MAX_PROMPT_CHARS:
@@ -80,10 +82,11 @@ def _prompt(path: Path, lineno: int, row: Any) -> Prompt:
                              "Shorten it; no judge's context window holds a prompt this long.")
     category = row.get("category") or ""
     if not isinstance(category, str):
-        raise SuiteError(path, f"{here}, category", "must be a string", None)
+        raise SuiteError(path, f"{here}, category", "must be a string", 'Quote it, e.g. "category": "math".')
     ref = row.get("reference_answer", row.get("reference"))
     if isinstance(ref, list):
         ref = "\n\n".join(str(r) for r in ref)
     if ref is not None and not isinstance(ref, str):
-        raise SuiteError(path, f"{here}, reference_answer", "must be a string", None)
+        raise SuiteError(path, f"{here}, reference_answer", "must be a string",
+                         "Write the reference answer as text (a list of strings is joined).")
     return Prompt(id=str(pid), turns=tuple(turns_raw), category=category, reference_answer=ref)
