@@ -58,7 +58,7 @@ def shown_first(body: Body, marker: str, other: str) -> bool | None:
     return a < b
 
 
-def judge_responder(verdict: Callable[[Body], str | dict[str, Any]]) -> Callable[[Body], Any]:
+def judge_responder(verdict: Callable[[Body], Any]) -> Callable[[Body], Any]:
     """Generation answers as the default responder; judge requests answered by ``verdict``."""
 
     def respond(body: Body) -> Any:

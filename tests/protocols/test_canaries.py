@@ -10,9 +10,11 @@ import pytest
 from judgebench.canaries import CONSTANT_ANSWER, INJECTION_PATTERNS, injection_matches
 from judgebench.errors import ConfigError
 from judgebench.testing.openai_server import FakeOpenAIServer, default_responder
-from tests.conftest import PROMPTS, write_suite
+from tests.conftest import PROMPTS as _PROMPTS
+from tests.conftest import write_suite
 from tests.protocols.conftest import SECTION, Body, judge_responder, judgments_frame, row, run_suite
 
+PROMPTS: list[dict[str, Any]] = list(_PROMPTS)  # type: ignore[arg-type]
 CANARIES = "canaries: {max_win_share: 0.2}\n"
 
 

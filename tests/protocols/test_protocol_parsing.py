@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
-from judgebench.parsing import label_probabilities
-from judgebench.protocols import ABSOLUTE, LIMA, PAIRWISE, PAIRWISE_5, REFERENCE_GUIDED, REGISTRY, SINGLE, Protocol
-from judgebench.records import Completion, Prompt, TokenLogprobs
 from judgebench.judge import render_for
+from judgebench.parsing import label_probabilities
+from judgebench.protocols import (
+    ABSOLUTE,
+    LIMA,
+    PAIRWISE,
+    PAIRWISE_5,
+    REFERENCE_GUIDED,
+    REGISTRY,
+    SINGLE,
+    Protocol,
+)
+from judgebench.records import Completion, Prompt, TokenLogprobs
 from judgebench.rubrics import load_rubric
 from judgebench.testing.openai_server import logprob_reply, tokenize
 
 
-def parse(protocol: Protocol, text: str, logprobs: tuple[TokenLogprobs, ...] | None = None, use: bool = False):  # type: ignore[no-untyped-def]
+def parse(protocol: Protocol, text: str, logprobs: tuple[TokenLogprobs, ...] | None = None, use: bool = False) -> Any:
     return protocol.parse(Completion(text=text, logprobs=logprobs), use_logprobs=use)
 
 
@@ -54,10 +64,10 @@ def test_strong_verdicts_weigh_double_a_slight_one() -> None:
 
 
 def test_absolute_grades_and_single_scores() -> None:
-    assert parse(ABSOLUTE, '{"reasoning": "r", "verdict": "Excellent"}').score == 2.0  # type: ignore[union-attr]
-    assert parse(ABSOLUTE, "Not good. [[Fail]]").score == 0.0  # type: ignore[union-attr]
-    assert parse(ABSOLUTE, '{"reasoning": "r", "verdict": "pass"}').label == "Pass"  # type: ignore[union-attr]
-    assert parse(SINGLE, "Rating: [[8]]").score == 8  # type: ignore[union-attr]
+    assert parse(ABSOLUTE, '{"reasoning": "r", "verdict": "Excellent"}').score == 2.0
+    assert parse(ABSOLUTE, "Not good. [[Fail]]").score == 0.0
+    assert parse(ABSOLUTE, '{"reasoning": "r", "verdict": "pass"}').label == "Pass"
+    assert parse(SINGLE, "Rating: [[8]]").score == 8
 
 
 def _logprobs(text: str, alternatives: dict[str, float]) -> tuple[TokenLogprobs, ...]:
@@ -74,7 +84,7 @@ def test_logprobs_are_read_at_the_verdict_token_not_in_the_reasoning() -> None:
     probs = label_probabilities(lps, PAIRWISE.logprob_tokens)
     assert probs is not None and math.isclose(probs["B"], 0.6) and math.isclose(probs["A"], 0.3)
     v = parse(PAIRWISE, text, lps, use=True)
-    assert v is not None and v.label == "B" and math.isclose(v.preference_a, 0.3 + 0.05)  # type: ignore[arg-type]
+    assert v is not None and v.label == "B" and math.isclose(v.preference_a, 0.3 + 0.05)
 
 
 def test_logprobs_after_a_bracket_tag_and_clean_fallbacks() -> None:
@@ -82,21 +92,21 @@ def test_logprobs_after_a_bracket_tag_and_clean_fallbacks() -> None:
     reply = logprob_reply(text, {"A": 0.8, "B": 0.2}, after="[[")
     lps = tuple(TokenLogprobs(t, top) for t, top in reply.tokens or ())
     v = parse(PAIRWISE, text, lps, use=True)
-    assert v is not None and math.isclose(v.preference_a, 0.8)  # type: ignore[arg-type]
+    assert v is not None and math.isclose(v.preference_a, 0.8)
     # No logprobs, logprobs off, or no label among the alternatives: the discrete verdict stands.
-    assert parse(PAIRWISE, text, None, use=True).preference_a == 1.0  # type: ignore[union-attr]
-    assert parse(PAIRWISE, text, lps, use=False).preference_a == 1.0  # type: ignore[union-attr]
+    assert parse(PAIRWISE, text, None, use=True).preference_a == 1.0
+    assert parse(PAIRWISE, text, lps, use=False).preference_a == 1.0
     odd = tuple(TokenLogprobs(t.token, {"zzz": 0.0}) for t in lps)
-    assert parse(PAIRWISE, text, odd, use=True).preference_a == 1.0  # type: ignore[union-attr]
+    assert parse(PAIRWISE, text, odd, use=True).preference_a == 1.0
 
 
 def test_logprob_weighted_grades_and_protocols_without_distinct_tokens() -> None:
     text = '{"reasoning": "fine", "verdict": "Pass"}'
     v = parse(ABSOLUTE, text, _logprobs(text, {"Pass": 0.5, "Excellent": 0.5}), use=True)
-    assert v is not None and math.isclose(v.score, 1.5)  # type: ignore[arg-type]
+    assert v is not None and math.isclose(v.score, 1.5)
     assert LIMA.supports_logprobs and not PAIRWISE_5.supports_logprobs
     text5 = '{"reasoning": "r", "verdict": "A>B"}'
-    assert parse(PAIRWISE_5, text5, _logprobs(text5, {"A": 0.9, "B": 0.1}), use=True).preference_a == 0.75  # type: ignore[union-attr]
+    assert parse(PAIRWISE_5, text5, _logprobs(text5, {"A": 0.9, "B": 0.1}), use=True).preference_a == 0.75
 
 
 MULTI = Prompt(id="m", turns=("First question?", "Second question?"), reference_answer="The expert answer.")

@@ -12,9 +12,19 @@ import pytest
 
 from judgebench.errors import ConfigError, SuiteError
 from judgebench.testing.openai_server import FakeOpenAIServer, Reply, logprob_reply
-from tests.conftest import PROMPTS, write_suite
-from tests.protocols.conftest import Body, judge_responder, judgments_frame, labels, row, run_suite, shown_first
+from tests.conftest import PROMPTS as _PROMPTS
+from tests.conftest import write_suite
+from tests.protocols.conftest import (
+    Body,
+    judge_responder,
+    judgments_frame,
+    labels,
+    row,
+    run_suite,
+    shown_first,
+)
 
+PROMPTS: list[dict[str, Any]] = list(_PROMPTS)  # type: ignore[arg-type]
 LARGE, REF = "large-model-xxl says:", "ref says:"
 
 
@@ -53,7 +63,7 @@ def test_pairwise_protocols_undo_the_order(tmp_path: Path, rubric: str, strength
     large = frame[frame["model"] == "large-model"]
     assert set(large["status"]) == {"ok"} and set(large["order"]) == {"AB", "BA"}
     # The presented labels differ between orders; the un-ordered preference does not.
-    assert large.groupby("order")["label"].agg(lambda s: set(s)).map(len).eq(1).all()
+    assert all(large.groupby("order")["label"].nunique() == 1)
     assert len(set(large["label"])) == 2
     assert (large["preference"] == expected).all()
     assert row(board, "large-model")["win_rate"] == pytest.approx(100 * expected)
@@ -103,7 +113,7 @@ def test_reference_guided_shows_the_reference_answer(tmp_path: Path) -> None:
         seen.append(str(body["messages"][-1]["content"]))
         return {"reasoning": "r", "verdict": "A" if _large_first(body) else "B" if _large_first(body) is False else "tie"}
 
-    prompts = [{"id": "q1", "prompt": "What is 6*7?", "reference_answer": "42, because six sevens are 42."},
+    prompts: list[dict[str, Any]] = [{"id": "q1", "prompt": "What is 6*7?", "reference_answer": "42, because six sevens are 42."},
                {"id": "q2", "turns": ["Pick a prime.", "Is it odd?"], "reference_answer": "7; yes, 7 is odd."}]
     with FakeOpenAIServer(judge_responder(verdict)) as srv:
         suite = write_suite(tmp_path, srv.base_url, judge={"rubric": "reference-guided"}, prompts=prompts)
