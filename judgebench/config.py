@@ -175,12 +175,15 @@ class GateSpec(Frozen):
     rounds: int = Field(2000, ge=100)
 
 
+_CANARY_KINDS: tuple[Literal["constant", "empty", "verbose"], ...] = ("constant", "empty", "verbose")
+
+
 class CanarySpec(Frozen):
     """Null-model canaries judged like models; a judge that lets them win is flagged."""
 
     enabled: bool = True
     kinds: list[Literal["constant", "empty", "verbose"]] = Field(
-        default_factory=lambda: ["constant", "empty", "verbose"]
+        default_factory=lambda: list(_CANARY_KINDS)
     )
     max_win_share: float = Field(0.2, ge=0, le=1)
 

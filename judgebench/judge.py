@@ -15,7 +15,7 @@ from typing import Any
 from judgebench.backends.base import BackendError
 from judgebench.config import JudgeSpec, Suite
 from judgebench.engine import Caller, Job
-from judgebench.generate import model_identity, response_key
+from judgebench.generate import response_key
 from judgebench.hashing import content_hash
 from judgebench.records import CompletionRequest, Message, Prompt
 from judgebench.rubrics import Rubric
@@ -150,16 +150,18 @@ def make_job(
     async def run(call: Caller) -> None:
         completion = await call(request)
         verdict = protocol.parse(completion, use_logprobs=judge.logprobs)
-        usage = {"prompt_tokens": completion.usage.prompt_tokens, "completion_tokens": completion.usage.completion_tokens}
+        tokens = completion.usage
         if verdict is None:
-            store.put_judgment(item.key, status="parse_failure", raw=completion.text, info=info, **usage)
+            store.put_judgment(item.key, status="parse_failure", raw=completion.text, info=info,
+                               prompt_tokens=tokens.prompt_tokens, completion_tokens=tokens.completion_tokens)
             return
         preference = None
         if verdict.preference_a is not None:
             preference = verdict.preference_a if item.order == "AB" else 1.0 - verdict.preference_a
         store.put_judgment(
             item.key, status="ok", label=verdict.label, preference=preference, score=verdict.score,
-            reasoning=verdict.reasoning, raw=completion.text, info=info, **usage,
+            reasoning=verdict.reasoning, raw=completion.text, info=info,
+            prompt_tokens=tokens.prompt_tokens, completion_tokens=tokens.completion_tokens,
         )
 
     def on_error(e: BackendError) -> None:

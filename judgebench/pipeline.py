@@ -17,7 +17,7 @@ from typing import Any
 
 from judgebench.config import EndpointSpec, ModelSpec, Suite, load_suite
 from judgebench.engine import Budget, Endpoint, NullProgress, Progress, RunStats, execute
-from judgebench.errors import ConfigError, RunFailed
+from judgebench.errors import ConfigError, EndpointUnavailable, RunFailed, SuiteError
 from judgebench.hashing import content_hash
 from judgebench.promptset import load_prompts
 from judgebench.records import Prompt
@@ -80,7 +80,7 @@ def load(path: str | Path) -> Prepared:
     prompts = load_prompts(suite.prompts, suite_file=path)
     if suite.limit:
         prompts = prompts[: suite.limit]
-    rubric = load_rubric(suite.judge.rubric, suite.judge.protocol, Path(path).parent)
+    rubric = _load_suite_rubric(suite, Path(path))
     if rubric.protocol.needs_reference_answer and not any(p.reference_answer for p in prompts):
         raise ConfigError(
             f"Rubric {rubric.name!r} (protocol {rubric.protocol.name}) needs `reference_answer` in the prompts, "
@@ -94,6 +94,58 @@ def load(path: str | Path) -> Prepared:
             "Set judge.logprobs: false, or use a protocol such as pairwise, lima or absolute.",
         )
     return Prepared(suite=suite, prompts=tuple(prompts), rubric=rubric, path=Path(path))
+
+
+def _load_suite_rubric(suite: Suite, path: Path) -> Rubric:
+    """load_rubric, with a bad `judge.protocol` or `judge.rubric` name blamed on the suite file's field."""
+    from judgebench.protocols import get_protocol
+    from judgebench.rubrics import resolve_path
+
+    try:
+        if suite.judge.protocol:
+            get_protocol(suite.judge.protocol)
+    except ConfigError as e:
+        raise SuiteError(path, "judge.protocol", e.message, e.hint) from None
+    try:
+        resolve_path(suite.judge.rubric, path.parent)
+    except ConfigError as e:
+        raise SuiteError(path, "judge.rubric", e.message, e.hint) from None
+    return load_rubric(suite.judge.rubric, suite.judge.protocol, path.parent)
+
+
+def check_reachable(prepared: Prepared, env: Mapping[str, str], models: Sequence[ModelSpec]) -> None:
+    """Raise EndpointUnavailable, naming the suite field, when an http(s) endpoint refuses connections.
+
+    Run before a first run creates its store, so a wrong ``base_url`` writes nothing.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    suite = prepared.suite
+    specs: list[tuple[str, EndpointSpec]] = [(f"models[{suite.models.index(m)}] ({m.name}).base_url", m) for m in models]
+    specs.append(("judge.base_url", suite.judge))
+    seen: set[tuple[str, int]] = set()
+    for where, spec in specs:
+        if spec.provider != "openai":
+            continue
+        url = spec.base_url or env.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            continue
+        try:
+            address = (parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+        except ValueError:
+            continue
+        if address in seen:
+            continue
+        seen.add(address)
+        try:
+            socket.create_connection(address, timeout=min(spec.timeout, 10.0)).close()
+        except OSError as e:
+            raise EndpointUnavailable(
+                f"Cannot reach {url} (`{where}` in {prepared.path}): {e.strerror or type(e).__name__}.",
+                "Start the server, or fix `base_url` in the suite file. Nothing was written.",
+            ) from None
 
 
 def _api_key(spec: EndpointSpec, env: Mapping[str, str], what: str, path: Path | None) -> str | None:
@@ -270,6 +322,8 @@ def run(
     result = PipelineResult()
     suite = prepared.suite
     models = selected_models(suite, options.models)
+    if not options.store.exists() and ("generate" in stages or "judge" in stages):
+        check_reachable(prepared, options.env, models)
     with _session(prepared, options) as (store, router, _stack):
 
         async def requests() -> None:

@@ -34,11 +34,11 @@ def load_prompts(path: Path, suite_file: object = None) -> list[Prompt]:
                          "Save the prompt file as UTF-8.") from None
     prompts: list[Prompt] = []
     seen: dict[str, int] = {}
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
+    for lineno, text_line in enumerate(text.splitlines(), 1):
+        if not text_line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = json.loads(text_line)
         except json.JSONDecodeError as e:
             raise SuiteError(path, f"line {lineno}", f"is not valid JSON ({e.msg})",
                              'Each line is one JSON object like {"id": "p1", "prompt": "..."}.') from None

@@ -26,6 +26,7 @@ from judgebench.judge import judge_identity, judge_params
 from judgebench.judge import plan as plan_judgments
 from judgebench.records import ModelInfo, Prompt, TrainingInfo
 from judgebench.rubrics import Rubric
+from judgebench.stats.options import StatsOptions
 from judgebench.store import Store
 
 CSV_COLUMNS = [
@@ -58,13 +59,14 @@ def frames(suite: Suite, prompts: Sequence[Prompt], rubric: Rubric, store: Store
     rows_r = store.responses(p.key for p in planned_r)
     resp_records = []
     for p in planned_r:
-        row = rows_r.get(p.key)
-        text = row.text if row is not None and row.status == "ok" else ""
+        rrow = rows_r.get(p.key)
+        text = rrow.text if rrow is not None and rrow.status == "ok" else ""
         resp_records.append({
             "model": p.model, "prompt_id": p.prompt_id, "sample": p.sample,
-            "status": row.status if row is not None else "missing", "text": text or "",
+            "status": rrow.status if rrow is not None else "missing", "text": text or "",
             "length": len(text or ""),
-            "prompt_tokens": row.prompt_tokens if row else 0, "completion_tokens": row.completion_tokens if row else 0,
+            "prompt_tokens": rrow.prompt_tokens if rrow else 0,
+            "completion_tokens": rrow.completion_tokens if rrow else 0,
         })
     responses = pd.DataFrame(resp_records, columns=["model", "prompt_id", "sample", "status", "text", "length",
                                                     "prompt_tokens", "completion_tokens"])
@@ -76,24 +78,19 @@ def frames(suite: Suite, prompts: Sequence[Prompt], rubric: Rubric, store: Store
     injected = {key: response_flags(rows_r[key].info.get("answers") or [rows_r[key].text or ""])
                 for key in ok_responses}
     judg_records = []
-    for p in planned_j:
-        row = rows_j.get(p.key)
-        if row is None:
-            status = "missing"
-        else:
-            status = row.status
-        if row is None and p.model_response in ok_responses and (
-                p.reference_response is None or p.reference_response in ok_responses):
-            status = "missing"
+    for pj in planned_j:
+        row = rows_j.get(pj.key)
+        ok = row is not None and row.status == "ok"
         judg_records.append({
-            "model": p.model, "reference": p.reference, "prompt_id": p.prompt_id,
-            "category": category.get(p.prompt_id, ""), "order": p.order, "sample": p.sample, "status": status,
-            "preference": row.preference if row is not None and row.status == "ok" and row.preference is not None else math.nan,
+            "model": pj.model, "reference": pj.reference, "prompt_id": pj.prompt_id,
+            "category": category.get(pj.prompt_id, ""), "order": pj.order, "sample": pj.sample,
+            "status": row.status if row is not None else "missing",
+            "preference": row.preference if ok and row is not None and row.preference is not None else math.nan,
             "label": (row.label or "") if row else "",
             "score": row.score if row is not None and row.score is not None else math.nan,
             "reasoning": (row.reasoning or "") if row else "",
             "flags": ",".join(dict.fromkeys([*(row.info.get("flags", []) if row else []),
-                                             *injected.get(p.model_response, [])])),
+                                             *injected.get(pj.model_response, [])])),
             "prompt_tokens": row.prompt_tokens if row else 0,
             "completion_tokens": row.completion_tokens if row else 0,
         })
@@ -129,16 +126,19 @@ def explorer_data(suite: Suite, prompts: Sequence[Prompt], judgments: pd.DataFra
         resp.setdefault(str(r.model), {})[str(r.prompt_id)] = str(r.text) if r.status == "ok" else ""
     judg: dict[str, dict[str, dict[str, list[dict[str, Any]]]]] = {}
     outcomes: dict[str, dict[str, dict[str, float | None]]] = {}
-    for j in judgments.itertuples():
-        entry = {"order": j.order, "sample": int(j.sample), "label": j.label, "status": j.status,
-                 "preference": None if math.isnan(j.preference) else float(j.preference),
-                 "score": None if math.isnan(j.score) else float(j.score), "reasoning": j.reasoning}
-        judg.setdefault(str(j.model), {}).setdefault(str(j.reference), {}).setdefault(str(j.prompt_id), []).append(entry)
-    ok = judgments[judgments["status"] == "ok"]
-    if not ok.empty and ok["preference"].notna().any():
-        means = ok.groupby(["model", "reference", "prompt_id"])["preference"].mean()
-        for (m, ref, pid), x in means.items():
-            outcomes.setdefault(str(m), {}).setdefault(str(ref), {})[str(pid)] = None if math.isnan(x) else float(x)
+    for j in judgments.to_dict("records"):
+        pref, score = float(j["preference"]), float(j["score"])
+        entry = {"order": j["order"], "sample": int(j["sample"]), "label": j["label"], "status": j["status"],
+                 "preference": None if math.isnan(pref) else pref, "score": None if math.isnan(score) else score,
+                 "reasoning": j["reasoning"]}
+        (judg.setdefault(str(j["model"]), {}).setdefault(str(j["reference"]), {})
+             .setdefault(str(j["prompt_id"]), []).append(entry))
+    ok = judgments[(judgments["status"] == "ok") & judgments["preference"].notna()]
+    if not ok.empty:
+        means = ok.groupby(["model", "reference", "prompt_id"])["preference"].mean().reset_index()
+        for m in means.to_dict("records"):
+            outcomes.setdefault(str(m["model"]), {}).setdefault(str(m["reference"]), {})[str(m["prompt_id"])] = float(
+                m["preference"])
     return {
         "prompts": [{"id": p.id, "text": p.text, "category": p.category} for p in prompts],
         "models": [m.name for m in suite.models],
@@ -160,21 +160,12 @@ def build_report(suite: Suite, prompts: Sequence[Prompt], rubric: Rubric, store:
     return board, explorer_data(suite, prompts, judgments, responses, board)
 
 
-def _stats_options(suite: Suite) -> Any:
-    from judgebench import aggregate
-
-    options_cls = getattr(aggregate, "StatsOptions", None)
-    if options_cls is None:
-        return None
+def _stats_options(suite: Suite) -> StatsOptions:
     s = suite.stats
-    fields = {"rounds": s.bootstrap_rounds, "bootstrap_rounds": s.bootstrap_rounds, "seed": s.seed,
-              "level": s.level, "style_control": s.style_control}
-    import dataclasses
-
-    if dataclasses.is_dataclass(options_cls):
-        names = {f.name for f in dataclasses.fields(options_cls)}
-        return options_cls(**{k: v for k, v in fields.items() if k in names})
-    return options_cls()
+    extra: dict[str, Any] = {}
+    if suite.canaries is not None:
+        extra["canary_max_win_rate"] = 100.0 * suite.canaries.max_win_share
+    return StatsOptions(rounds=s.bootstrap_rounds, seed=s.seed, level=s.level, style_control=s.style_control, **extra)
 
 
 def _fmt(v: Any) -> str:

@@ -77,10 +77,10 @@ def import_alpaca_eval_files(files: Sequence[Path], suite_name: str, store_path:
         store.save_suite(suite.name, saved_config(prepared),
                          [{"id": p.id, "turns": list(p.turns), "category": p.category, "reference_answer": None}
                           for p in prompts])
-        annotators: dict[str, set[str]] = {}
+        judged_by: dict[str, set[str]] = {}
         for j in ann.judgments:
-            annotators.setdefault(j.model, set()).add(j.annotator)
-        for name, who in annotators.items():  # per model: AlpacaEval models were judged by different annotators
+            judged_by.setdefault(j.model, set()).add(j.annotator)
+        for name, who in judged_by.items():  # per model: AlpacaEval models were judged by different annotators
             store.record_manifest(suite.name, name, judging_manifest(
                 suite, rubric, prepared.prompts_hash, len(prompts), judge_model=",".join(sorted(who))))
     return (f"Imported {len(ann.judgments)} judgments of {len(ann.models)} model(s) against "
