@@ -25,6 +25,7 @@ import pytest
 
 from judgebench.testing.openai_server import FakeOpenAIServer
 from reliability.helpers import (
+    REPO,
     TABLES,
     board,
     cli,
@@ -42,7 +43,7 @@ N_TRIALS = 20
 LATENCY = 0.02
 CONCURRENCY = 4
 MAX_TURNS = 2
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = REPO / "test-artifacts" / "reliability"
 
 
 def _wait_idle(srv: FakeOpenAIServer) -> None:
@@ -123,7 +124,7 @@ def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path) -> None:
 
     phases = {t["phase"] for t in trials}
     assert phases == {"generation", "judging"}, phases
-    RESULTS.mkdir(exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "sigkill_trials.json").write_text(json.dumps(trials, indent=1) + "\n")
 
 
