@@ -83,6 +83,7 @@ class OpenAIBackend:
 
         self.name = name
         self.base_url = base_url
+        self._secret = api_key if api_key and len(api_key) >= 8 else None
         self._client = AsyncOpenAI(
             base_url=base_url,
             api_key=api_key or "EMPTY",
@@ -126,6 +127,8 @@ class OpenAIBackend:
         except openai.APIStatusError as e:
             status = e.status_code
             detail = _error_detail(e)
+            if self._secret:  # servers quote a wrong key back ("Incorrect API key provided: sk-...")
+                detail = detail.replace(self._secret, "***")
             if status == 429 or status >= 500 or status == 408:
                 raise TransientBackendError(f"HTTP {status}{detail}", status, _retry_after(e.response.headers)) from None
             if status in _PERMANENT or 400 <= status < 500:
