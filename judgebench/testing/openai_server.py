@@ -138,6 +138,8 @@ class Counters:
     completion_tokens: int = 0
     api_keys: set[str] = field(default_factory=set)
     """Bearer tokens seen in Authorization headers."""
+    usage_by_model: dict[str, list[int]] = field(default_factory=dict)
+    """model id -> [prompt_tokens, completion_tokens, answers] reported in successful answers."""
 
 
 class FakeOpenAIServer:
@@ -265,6 +267,10 @@ class FakeOpenAIServer:
                 self.counters.completions += 1
                 self.counters.prompt_tokens += prompt_tokens
                 self.counters.completion_tokens += max(1, len(text) // 4)
+                per_model = self.counters.usage_by_model.setdefault(str(request.get("model")), [0, 0, 0])
+                per_model[0] += prompt_tokens
+                per_model[1] += max(1, len(text) // 4)
+                per_model[2] += 1
             out = {
                 "id": f"chatcmpl-{self.counters.requests}", "object": "chat.completion", "created": int(time.time()),
                 "model": request.get("model"),
