@@ -8,6 +8,7 @@ start, those in flight finish and are stored, then the reason is raised.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -40,41 +41,66 @@ class NullProgress:
         pass
 
 
+TOKEN_OVERHEAD = 16
+"""Tokens a chat template may add around one message (role markers); used in cost bounds."""
+
+
+def input_tokens_bound(request: CompletionRequest) -> int:
+    """An upper bound on the prompt tokens of ``request``: a byte-level tokenizer never needs more
+    tokens than UTF-8 bytes, chat templates add a few per message, and a JSON schema is sent too."""
+    n = TOKEN_OVERHEAD + sum(len(m.content.encode()) + TOKEN_OVERHEAD for m in request.messages)
+    if request.json_schema is not None:
+        n += len(json.dumps(request.json_schema).encode())
+    return n
+
+
+def cost_of(prompt_tokens: int, completion_tokens: int, prices: Prices | None) -> float:
+    if prices is None:
+        return 0.0
+    return (prompt_tokens * prices.input_per_mtok + completion_tokens * prices.output_per_mtok) / 1e6
+
+
 @dataclass
 class Budget:
     """Request and cost limits for one invocation (``--max-requests``, ``--max-cost``).
 
-    Cost cannot be known before a request returns, so a request is only started while the money
-    spent plus the worst cost seen so far for every request in flight stays within the limit.
+    A job reserves all its requests before its first one starts (a multi-turn prompt needs every
+    turn, or what it received is lost), and, under a cost limit, the worst case of their cost
+    (prompt bytes + ``max_tokens``): so the money spent never passes the limit, whatever the
+    requests in flight turn out to cost. What a job does not use is released when it ends.
     """
 
     max_requests: int | None = None
     max_cost: float | None = None
     requests: int = 0
     cost: float = 0.0
-    in_flight: int = 0
-    worst_cost: float = 0.0
+    reserved: float = 0.0
+    """Worst-case cost of the requests reserved and not yet answered."""
 
-    def reserve(self) -> None:
-        if self.max_requests is not None and self.requests >= self.max_requests:
+    def reserve(self, n: int = 1, bound: float = 0.0) -> None:
+        if self.max_requests is not None and self.requests + n > self.max_requests:
             raise BudgetExceeded(
                 f"Stopped at the request budget: {self.requests} requests sent (--max-requests {self.max_requests}).",
                 "Everything received is stored; rerun (with a larger budget) to continue where this run stopped.",
             )
-        if self.max_cost is not None and self.cost + (self.in_flight + 1) * self.worst_cost > self.max_cost:
+        if self.max_cost is not None and self.cost + self.reserved + bound > self.max_cost:
             raise BudgetExceeded(
-                f"Stopped at the cost budget: ${self.cost:.4f} spent of ${self.max_cost:.4f} (--max-cost).",
+                f"Stopped at the cost budget: ${self.cost:.4f} spent of ${self.max_cost:.4f} (--max-cost); "
+                f"the next request could cost up to ${bound:.4f}.",
                 "Everything received is stored; rerun (with a larger budget) to continue where this run stopped.",
             )
-        self.requests += 1
-        self.in_flight += 1
+        self.requests += n
+        self.reserved += bound
 
     def settle(self, usage: Usage | None, prices: Prices | None) -> None:
-        self.in_flight -= 1
-        if usage is not None and prices is not None:
-            c = (usage.prompt_tokens * prices.input_per_mtok + usage.completion_tokens * prices.output_per_mtok) / 1e6
-            self.cost += c
-            self.worst_cost = max(self.worst_cost, c)
+        """Count the cost of one answered request."""
+        if usage is not None:
+            self.cost += cost_of(usage.prompt_tokens, usage.completion_tokens, prices)
+
+    def release(self, n: int, bound: float) -> None:
+        """Give back what a job reserved and did not send, and its cost reservation."""
+        self.requests -= n
+        self.reserved -= bound
 
 
 @dataclass
@@ -97,9 +123,17 @@ class Caller:
         self._retry = retry
         self._budget = budget
         self._stats = stats
+        self.prepaid = 0
+        """Requests the running job already reserved (see :meth:`Budget.reserve`)."""
 
     async def __call__(self, request: CompletionRequest) -> Completion:
-        self._budget.reserve()
+        bound = 0.0
+        if self.prepaid > 0:
+            self.prepaid -= 1
+        else:
+            if self._budget.max_cost is not None:
+                bound = cost_of(input_tokens_bound(request), request.max_tokens, self._endpoint.prices)
+            self._budget.reserve(1, bound)
         usage: Usage | None = None
         sent = 0
 
@@ -116,6 +150,7 @@ class Caller:
         finally:
             self._stats.retries += max(0, sent - 1)
             self._budget.settle(usage, self._endpoint.prices)
+            self._budget.release(0, bound)
 
 
 @dataclass(frozen=True)
@@ -126,6 +161,10 @@ class Job:
     endpoint: str
     run: Callable[[Caller], Awaitable[None]]
     on_error: Callable[[BackendError], None]
+    requests: int = 1
+    """Requests ``run`` sends (one per turn); all are reserved from the budget before it starts."""
+    tokens_bound: tuple[int, int] = (0, 0)
+    """Upper bounds on the prompt and completion tokens of all its requests (for --max-cost)."""
 
 
 @dataclass
@@ -164,9 +203,17 @@ async def execute(
                 job = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
+            bound = cost_of(*job.tokens_bound, endpoint.prices) if budget.max_cost is not None else 0.0
+            try:
+                budget.reserve(job.requests, bound)
+            except RunIncomplete as e:
+                if not stop:
+                    stop.append(e)
+                return
+            caller.prepaid = job.requests
             try:
                 await job.run(caller)
-            except RunIncomplete as e:  # budget
+            except RunIncomplete as e:  # budget (a job that sends more than it reserved), store errors
                 if not stop:
                     stop.append(e)
                 return
@@ -181,6 +228,9 @@ async def execute(
                 stats.errors += 1
                 stats.errors_by_endpoint[name] = stats.errors_by_endpoint.get(name, 0) + 1
                 stats.first_error = stats.first_error or f"{endpoint.describe}: {e}"
+            finally:
+                budget.release(caller.prepaid, bound)
+                caller.prepaid = 0
             stats.done += 1
             progress.advance()
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from judgebench.backends.base import BackendError
 from judgebench.config import GenerationParams, ModelSpec, Suite
-from judgebench.engine import Caller, Job
+from judgebench.engine import TOKEN_OVERHEAD, Caller, Job
 from judgebench.hashing import content_hash
 from judgebench.records import CompletionRequest, Message, Prompt, Usage
 from judgebench.store import Store
@@ -107,7 +107,15 @@ def make_job(
         store.put_response(key, status="error", error=f"{type(e).__name__}: {e}",
                            info={"model": spec.name, "prompt_id": prompt.id})
 
-    return Job(key=key, endpoint=endpoint, run=run, on_error=on_error)
+    # Worst case over all turns: each turn resends the conversation, answers of max_tokens included.
+    history = len(spec.system_prompt.encode()) + TOKEN_OVERHEAD if spec.system_prompt else 0
+    prompt_bound = 0
+    for turn in prompt.turns:
+        history += len(turn.encode()) + TOKEN_OVERHEAD
+        prompt_bound += history + TOKEN_OVERHEAD
+        history += params.max_tokens + TOKEN_OVERHEAD
+    return Job(key=key, endpoint=endpoint, run=run, on_error=on_error, requests=len(prompt.turns),
+               tokens_bound=(prompt_bound, params.max_tokens * len(prompt.turns)))
 
 
 def missing(store: Store, planned: Sequence[Planned]) -> list[Planned]:

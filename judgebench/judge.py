@@ -14,7 +14,7 @@ from typing import Any
 
 from judgebench.backends.base import BackendError
 from judgebench.config import JudgeSpec, Suite
-from judgebench.engine import Caller, Job
+from judgebench.engine import Caller, Job, input_tokens_bound
 from judgebench.generate import response_key
 from judgebench.hashing import content_hash
 from judgebench.records import CompletionRequest, Message, Prompt
@@ -167,7 +167,8 @@ def make_job(
     def on_error(e: BackendError) -> None:
         store.put_judgment(item.key, status="error", error=f"{type(e).__name__}: {e}", info=info)
 
-    return Job(key=item.key, endpoint=endpoint, run=run, on_error=on_error)
+    return Job(key=item.key, endpoint=endpoint, run=run, on_error=on_error,
+               tokens_bound=(input_tokens_bound(request), judge.max_tokens))
 
 
 def todo(store: Store, judge: JudgeSpec, planned: Sequence[PlannedJudgment]) -> tuple[list[PlannedJudgment], int]:

@@ -224,6 +224,8 @@ class Router:
             served = spec.model
             key = _api_key(spec, self._env, label, self._prepared.path)
             endpoint_id = f"openai:{base_url}:{spec.api_key_env}"
+            if spec.prices is not None:  # one server, different prices (a model and the judge): priced apart
+                endpoint_id += f":{spec.prices.input_per_mtok}/{spec.prices.output_per_mtok}"
             describe = f"{label} at {base_url or 'the OpenAI API'}"
             check = None  # type: ignore[assignment]
         if endpoint_id not in self.endpoints:
