@@ -30,11 +30,66 @@ BUILTIN = "builtin:smollm2-135m-instruct"
 OPTIONS = ServerOptions(max_model_len=2048)
 MODEL = ModelSpec(name="smol", provider="vllm", model=BUILTIN, server=OPTIONS)
 JUDGE = JudgeSpec(provider="vllm", model=BUILTIN, server=OPTIONS)
+# SmolLM2-135M: 30 layers, hidden 576, 9 query heads and 3 key/value heads of 64.
+LAYERS, HIDDEN, KV = 30, 576, 192
+
+
+def make_lora(folder: Path, rank: int, seed: int) -> str:
+    """A random rank-``rank`` LoRA adapter on q_proj/v_proj in PEFT's file format (no peft
+    needed): what a fine-tuning run would leave on disk, minus the training."""
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    rng = np.random.default_rng(seed)
+    tensors = {}
+    for i in range(LAYERS):
+        for proj, out in (("q_proj", HIDDEN), ("v_proj", KV)):
+            prefix = f"base_model.model.model.layers.{i}.self_attn.{proj}"
+            tensors[f"{prefix}.lora_A.weight"] = rng.normal(0, 0.05, (rank, HIDDEN)).astype(np.float32)
+            tensors[f"{prefix}.lora_B.weight"] = rng.normal(0, 0.05, (out, rank)).astype(np.float32)
+    folder.mkdir(parents=True)
+    save_file(tensors, str(folder / "adapter_model.safetensors"))
+    config = {
+        "peft_type": "LORA",
+        "task_type": "CAUSAL_LM",
+        "r": rank,
+        "lora_alpha": 2 * rank,
+        "target_modules": ["q_proj", "v_proj"],
+        "bias": "none",
+        "lora_dropout": 0.0,
+        "base_model_name_or_path": "HuggingFaceTB/SmolLM2-135M-Instruct",
+    }
+    (folder / "adapter_config.json").write_text(json.dumps(config))
+    return str(folder)
 
 
 @pytest.fixture(scope="module")
-def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPool]:
-    with ServerPool([MODEL, JUDGE], tmp_path_factory.mktemp("vllm-logs")) as p:
+def adapters(tmp_path_factory: pytest.TempPathFactory) -> list[ModelSpec]:
+    root = tmp_path_factory.mktemp("adapters")
+    return [
+        ModelSpec(
+            name="lora-a",
+            provider="vllm",
+            model="lora-a",
+            base=BUILTIN,
+            adapter=make_lora(root / "a", 8, 1),
+            server=OPTIONS,
+        ),
+        ModelSpec(
+            name="lora-b",
+            provider="vllm",
+            model="lora-b",
+            base=BUILTIN,
+            adapter=make_lora(root / "b", 32, 2),
+            server=OPTIONS,
+        ),
+    ]
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory: pytest.TempPathFactory, adapters: list[ModelSpec]) -> Iterator[ServerPool]:
+    """One server for the base model, the judge and two LoRA adapters of the base."""
+    with ServerPool([MODEL, JUDGE, *adapters], tmp_path_factory.mktemp("vllm-logs")) as p:
         yield p
 
 
@@ -46,9 +101,33 @@ def server(pool: ServerPool) -> VLLMServer:
     return s
 
 
-def test_model_and_judge_share_one_server(pool: ServerPool, server: VLLMServer) -> None:
+def test_model_judge_and_adapters_share_one_server(pool: ServerPool, server: VLLMServer) -> None:
     assert pool.endpoint(MODEL) == pool.endpoint(JUDGE) == (server.base_url, "smollm2-135m-instruct")
     assert len(pool.groups) == 1
+
+
+def test_lora_adapters_are_served_by_the_base_server(
+    pool: ServerPool, server: VLLMServer, adapters: list[ModelSpec]
+) -> None:
+    from openai import OpenAI
+
+    assert [pool.endpoint(a) for a in adapters] == [(server.base_url, "lora-a"), (server.base_url, "lora-b")]
+    assert "--enable-lora" in server.command
+    assert server.command[server.command.index("--max-lora-rank") + 1] == "32"  # read from lora-b
+    client = OpenAI(base_url=server.base_url, api_key="unused")
+    assert {m.id for m in client.models.list()} >= {"smollm2-135m-instruct", "lora-a", "lora-b"}
+
+    def answer(model: str) -> str:
+        r = client.chat.completions.create(
+            model=model,
+            messages=[{"role": "user", "content": "Describe the sea."}],
+            max_tokens=24,
+            temperature=0,
+        )
+        return r.choices[0].message.content or ""
+
+    base, lora_b = answer("smollm2-135m-instruct"), answer("lora-b")
+    assert base and lora_b and base != lora_b  # the adapter's weights really apply
 
 
 def _listening_addresses(pids: set[int]) -> list[tuple[str, str]]:

@@ -375,6 +375,20 @@ def test_pool_reports_a_dead_server(tmp_path: Path) -> None:
             pool.endpoint(spec)
 
 
+def test_pool_does_not_retry_a_failed_start(tmp_path: Path) -> None:
+    specs = [
+        ModelSpec(name=n, provider="vllm", model="/ck/bad", server=fake_options(FAKE_VLLM_MODE="crash"))
+        for n in "ab"
+    ]
+    with ServerPool(specs, tmp_path) as pool:
+        with pytest.raises(ServerError, match="exited with code 3"):
+            pool.endpoint(specs[0])
+        with pytest.raises(ServerError, match="exited with code 3"):
+            pool.endpoint(specs[1])  # same server: the first failure, not a second launch
+    (log,) = tmp_path.glob("vllm-*.log")
+    assert log.read_text().count("$ ") == 1
+
+
 def test_pool_closed_refuses_new_servers(tmp_path: Path) -> None:
     spec = ModelSpec(name="m", provider="vllm", model="/ck/m", server=fake_options())
     pool = ServerPool([spec], tmp_path)

@@ -456,6 +456,7 @@ class _Group:
     adapters: dict[str, str] = field(default_factory=dict)  # served name -> adapter dir
     labels: list[str] = field(default_factory=list)
     server: VLLMServer | None = None
+    failure: ServerError | None = None  # a start that failed is not retried within one run
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -526,8 +527,14 @@ class ServerPool:
         with group.lock:
             if self._closed:
                 raise ServerError("The vLLM server pool is closed.", None)
+            if group.failure is not None:
+                raise ServerError(group.failure.message, group.failure.hint)
             if group.server is None:
-                group.server = self._start(group)
+                try:
+                    group.server = self._start(group)
+                except ServerError as e:
+                    group.failure = e
+                    raise
             elif not group.server.alive():
                 raise self._died(group, spec)
             return group.server.base_url, self.served_name(spec)
