@@ -8,6 +8,7 @@ An ``ok`` row is never overwritten; error and parse-failure rows are replaced by
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -86,6 +87,9 @@ _STORE_CODES = {
 def _store_error(path: Path, exc: sqlite3.Error) -> StoreError:
     code = getattr(exc, "sqlite_errorcode", None)
     what = _STORE_CODES.get((code or 0) & 0xFF, str(exc))
+    if (code or 0) & 0xFF in (8, 14) and not os.access(path.parent, os.W_OK):
+        # WAL needs its -wal/-shm files beside the store, so a read-only folder fails at open.
+        what = "its folder is read-only (a read-only file system or mount, or no write permission)"
     return StoreError(
         f"Cannot write the store {path}: {what}.",
         "Results received before this point are kept. Free disk space or fix the file's permissions "
