@@ -11,7 +11,8 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,8 +93,14 @@ def cli(*args: str, cwd: Path, extra_env: Mapping[str, str] | None = None,
                           capture_output=True, text=True)
 
 
-def connect(store: Path) -> sqlite3.Connection:
-    return sqlite3.connect(store, timeout=60)
+@contextmanager
+def connect(store: Path) -> Iterator[sqlite3.Connection]:
+    """A connection that is closed afterwards (sqlite3's own context manager only commits)."""
+    db = sqlite3.connect(store, timeout=60)
+    try:
+        yield db
+    finally:
+        db.close()
 
 
 def rows(store: Path, table: str) -> dict[str, tuple[Any, ...]]:
