@@ -53,7 +53,7 @@ class Rubric:
     source: str
     protocol: Protocol
 
-    @property
+    @functools.cached_property
     def hash(self) -> str:
         """Changes whenever the text the judge sees or the way verdicts are read changes."""
         return content_hash({"template": self.source, "protocol": self.protocol.name,
