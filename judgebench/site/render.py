@@ -122,6 +122,7 @@ def _write_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a static host must be able to read the page
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
