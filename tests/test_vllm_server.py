@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 import urllib.request
 from pathlib import Path
 
@@ -293,6 +294,50 @@ time.sleep(600)
     proc.wait()
     assert proc.returncode == -signal.SIGTERM
     assert group_gone(pgid)
+
+
+def _running_members(pgid: int) -> list[int]:
+    """Members of group ``pgid`` that are not zombies; reaps the zombies that are ours (the test
+    process may be a child subreaper, so orphans of a killed script land here)."""
+    running = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        state, ppid, pgrp = stat[stat.rfind(")") + 2 :].split()[:3]
+        if int(pgrp) != pgid:
+            continue
+        if state != "Z":
+            running.append(int(entry.name))
+        elif int(ppid) == os.getpid():
+            os.waitpid(int(entry.name), os.WNOHANG)
+    return running
+
+
+def test_sigkill_of_judgebench_still_stops_its_servers(tmp_path: Path) -> None:
+    """No handler runs on SIGKILL; the watchdog in the server's group sees its pipe close."""
+    proc = _run_script(
+        _SCRIPT_HEAD
+        + f"""
+pool = ServerPool([spec], Path({str(tmp_path)!r}))
+pool.endpoint(spec)
+print(pool.server(spec).pid, flush=True)
+time.sleep(600)
+""",
+        tmp_path,
+    )
+    assert proc.stdout is not None
+    pgid = int(proc.stdout.readline())
+    assert len(_running_members(pgid)) == 3  # fake server, its child, the watchdog
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 120  # a bound for a hung test, not a speed requirement
+    while _running_members(pgid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _running_members(pgid) == []
 
 
 # -- the pool -------------------------------------------------------------------------------------

@@ -3,9 +3,9 @@
 Why a subprocess and not ``vllm.LLM`` in-process: the server batches requests from any client
 exactly like the offline engine (measured at 0.94 of its throughput), keeps torch and CUDA out of
 judgebench's process (importing this module never imports vllm or torch), and can be killed as a
-unit. Each server gets its own process group (``start_new_session``) so ``stop()`` reaches vLLM's
-engine-core children too, binds 127.0.0.1 only, and is stopped on exit, on errors, on Ctrl-C and
-on SIGTERM.
+unit. Each server gets its own process group (``process_group=0``) so ``stop()`` reaches vLLM's
+engine-core children too, binds 127.0.0.1 only, and is stopped on exit, on errors, on Ctrl-C, on
+SIGTERM and -- through a watchdog in its group -- when judgebench itself is killed.
 """
 
 from __future__ import annotations
@@ -182,6 +182,7 @@ class VLLMServer:
         self.command: list[str] = []
         self._proc: subprocess.Popen[bytes] | None = None
         self._closed = False  # stop() was called; final
+        self._lifeline: int | None = None  # write end of the watchdog's pipe
         self._flags = threading.Lock()  # guards _proc/_closed, never held while waiting
         self._stopping = threading.RLock()  # serialises stop(); re-entrant for signal handlers
         self._env = server_env(options)
@@ -238,6 +239,7 @@ class VLLMServer:
             if already or proc is None:
                 return
             stop_group(proc, self.stop_grace)
+            self._close_lifeline()
             self._scrub_log()
 
     def tail(self, n: int = 20) -> str:
@@ -281,8 +283,40 @@ class VLLMServer:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     env=self._env,
-                    start_new_session=True,
+                    # A new process group in our session (not a new session: a watchdog may only
+                    # join a group of its own session). Terminal Ctrl-C still does not reach it,
+                    # since it is not the foreground group; we stop it ourselves.
+                    process_group=0,
                 )
+            self._start_watchdog(self._proc.pid)
+
+    def _start_watchdog(self, pgid: int) -> None:
+        """Join a tiny watchdog to the server's group, holding the read end of a pipe whose only
+        write end is ours: if this process dies in any way (even SIGKILL), the watchdog reads EOF
+        and stops the group. atexit and signal handlers cannot cover SIGKILL or a crash."""
+        self._close_lifeline()
+        read_end, write_end = os.pipe()  # both non-inheritable; pass_fds hands over the read end
+        try:
+            subprocess.Popen(
+                [sys.executable, "-c", _WATCHDOG, str(read_end), str(self.stop_grace)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(read_end,),
+                process_group=pgid,
+            )
+        except (OSError, subprocess.SubprocessError):
+            os.close(write_end)  # the server already exited (no group to join); start() reports it
+        else:
+            self._lifeline = write_end
+        finally:
+            os.close(read_end)
+
+    def _close_lifeline(self) -> None:
+        fd, self._lifeline = self._lifeline, None
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     def _wait_healthy(self, deadline: float) -> None:
         assert self._proc is not None
@@ -323,6 +357,35 @@ class VLLMServer:
             clean = scrub(text, self._secrets)
             if clean != text:
                 self.log_path.write_text(clean, "utf-8")
+
+
+# Runs inside the server's process group; argv: pipe fd, grace seconds. EOF on the pipe means the
+# judgebench process that owns the server is gone: SIGTERM the group, then SIGKILL what is left.
+_WATCHDOG = """# judgebench: stops this vLLM server's process group when judgebench dies
+import os, signal, sys, time
+fd, grace = int(sys.argv[1]), float(sys.argv[2])
+try:
+    while os.read(fd, 64):
+        pass
+except OSError:
+    pass
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+os.killpg(0, signal.SIGTERM)
+me, group, end = os.getpid(), os.getpgid(0), time.monotonic() + grace
+def others():
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(pid) != me and int(fields[2]) == group and fields[0] != "Z":
+            return True
+    return False
+while time.monotonic() < end and (not os.path.isdir("/proc") or others()):
+    time.sleep(0.1)
+os.killpg(0, signal.SIGKILL)
+"""
 
 
 class _PortTaken(Exception):
