@@ -14,6 +14,7 @@ import sys
 import textwrap
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -243,10 +244,24 @@ def test_secrets_never_shown_or_logged(tmp_path: Path, monkeypatch: pytest.Monke
         assert secret not in log
 
 
-def _run_script(code: str, tmp_path: Path) -> subprocess.Popen[str]:
-    script = tmp_path / "script.py"
-    script.write_text(textwrap.dedent(code))
-    return subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, cwd=REPO)
+@pytest.fixture
+def run_script(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[str]]]:
+    """Start a Python script that uses the pool; SIGTERM whatever is still running at teardown
+    (its handler stops its servers), so a failing test leaves nothing behind either."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(code: str) -> subprocess.Popen[str]:
+        script = tmp_path / f"script{len(started)}.py"
+        script.write_text(textwrap.dedent(code))
+        proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, cwd=REPO)
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait()
 
 
 _SCRIPT_HEAD = f"""
@@ -259,8 +274,10 @@ spec = ModelSpec(name="m", provider="vllm", model="/ckpt",
 """
 
 
-def test_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> None:
-    proc = _run_script(
+def test_ctrl_c_leaves_nothing_behind(
+    tmp_path: Path, run_script: Callable[[str], subprocess.Popen[str]]
+) -> None:
+    proc = run_script(
         _SCRIPT_HEAD
         + f"""
 with ServerPool([spec], Path({str(tmp_path)!r})) as pool:
@@ -268,24 +285,24 @@ with ServerPool([spec], Path({str(tmp_path)!r})) as pool:
     print(pool.server(spec).pid, flush=True)
     os.kill(os.getpid(), signal.SIGINT)
     time.sleep(60)
-""",
-        tmp_path,
+"""
     )
     out, _ = proc.communicate()
     assert proc.returncode != 0  # KeyboardInterrupt
     assert group_gone(int(out.split()[0]))
 
 
-def test_sigterm_to_judgebench_stops_its_servers(tmp_path: Path) -> None:
-    proc = _run_script(
+def test_sigterm_to_judgebench_stops_its_servers(
+    tmp_path: Path, run_script: Callable[[str], subprocess.Popen[str]]
+) -> None:
+    proc = run_script(
         _SCRIPT_HEAD
         + f"""
 pool = ServerPool([spec], Path({str(tmp_path)!r}))
 pool.endpoint(spec)
 print(pool.server(spec).pid, flush=True)
 time.sleep(600)
-""",
-        tmp_path,
+"""
     )
     assert proc.stdout is not None
     pgid = int(proc.stdout.readline())
@@ -317,17 +334,18 @@ def _running_members(pgid: int) -> list[int]:
     return running
 
 
-def test_sigkill_of_judgebench_still_stops_its_servers(tmp_path: Path) -> None:
+def test_sigkill_of_judgebench_still_stops_its_servers(
+    tmp_path: Path, run_script: Callable[[str], subprocess.Popen[str]]
+) -> None:
     """No handler runs on SIGKILL; the watchdog in the server's group sees its pipe close."""
-    proc = _run_script(
+    proc = run_script(
         _SCRIPT_HEAD
         + f"""
 pool = ServerPool([spec], Path({str(tmp_path)!r}))
 pool.endpoint(spec)
 print(pool.server(spec).pid, flush=True)
 time.sleep(600)
-""",
-        tmp_path,
+"""
     )
     assert proc.stdout is not None
     pgid = int(proc.stdout.readline())
