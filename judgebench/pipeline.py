@@ -324,6 +324,10 @@ def run(
     result = PipelineResult()
     suite = prepared.suite
     models = selected_models(suite, options.models)
+    if any(spec.provider == "vllm" for spec in [*models, suite.judge]) and ("generate" in stages or "judge" in stages):
+        from judgebench.backends.vllm_server import install_exit_handlers
+
+        install_exit_handlers()  # from the calling (main) thread: servers start in worker threads
     if not options.store.exists() and ("generate" in stages or "judge" in stages):
         check_reachable(prepared, options.env, models)
     with _session(prepared, options) as (store, router, _stack):
