@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from judgebench.testing.openai_server import FakeOpenAIServer, Faults
-from reliability.helpers import board, cli, count, integrity, plan, write_suite
+from reliability.helpers import REPO, board, cli, count, integrity, plan, write_suite
+
+RESULTS = REPO / "test-artifacts" / "reliability"
 
 
 def test_thirty_percent_faults_give_the_clean_leaderboard(tmp_path: Path) -> None:
@@ -38,3 +41,7 @@ def test_thirty_percent_faults_give_the_clean_leaderboard(tmp_path: Path) -> Non
     assert count(store, "judgments") == expected.judgments
     assert board(tmp_path / "faulty" / "lb") == board(tmp_path / "clean" / "lb")
     assert "Traceback" not in faulty.stderr
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "faults.json").write_text(json.dumps(
+        {"clean_requests": clean_requests, "faulty_requests": sent, "faults": dict(injected),
+         "responses": expected.responses, "judgments": expected.judgments}, indent=1) + "\n")
