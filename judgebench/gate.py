@@ -20,15 +20,14 @@ Renderers give the same result as terminal text, markdown, JUnit XML and JSON.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 from xml.etree import ElementTree as ET
 
-import numpy as np
 import pandas as pd
 
+from judgebench.aggregate import to_json as plain_json
 from judgebench.config import GateSpec, Suite
 from judgebench.errors import ConfigError
 from judgebench.manifests import differences, effective, judging_manifest
@@ -126,7 +125,7 @@ class GateResult:
         return EXIT_PASSED if self.passed else EXIT_FAILED
 
     def to_dict(self) -> dict[str, Any]:
-        return _plain({
+        return plain_json({
             "schema_version": SCHEMA_VERSION,
             "suite": self.suite,
             "passed": self.passed,
@@ -138,19 +137,6 @@ class GateResult:
             "manifest": self.manifest,
             "notes": list(self.notes),
         })
-
-
-def _plain(value: Any) -> Any:
-    """JSON-safe: numpy scalars unwrapped, NaN/inf -> None."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 # -- evaluation ------------------------------------------------------------------------------

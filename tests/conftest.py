@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -15,6 +16,15 @@ import pytest
 from judgebench.testing.openai_server import FakeOpenAIServer
 
 REPO = Path(__file__).resolve().parents[1]
+
+NEEDS_VLLM = [
+    pytest.mark.vllm,
+    pytest.mark.skipif(
+        importlib.util.find_spec("vllm") is None,
+        reason="vLLM is not installed (`make test` installs the CPU build: scripts/setup.sh)",
+    ),
+]
+"""``pytestmark`` for modules that run the real vLLM CPU server."""
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 PROMPTS = [

@@ -7,7 +7,6 @@ sends nothing.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -15,17 +14,9 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-import pytest
+from tests.conftest import NEEDS_VLLM, REPO, cli
 
-from tests.conftest import REPO, cli
-
-pytestmark = [
-    pytest.mark.vllm,
-    pytest.mark.skipif(
-        importlib.util.find_spec("vllm") is None,
-        reason="vLLM is not installed (`make test` installs the CPU build: scripts/setup.sh)",
-    ),
-]
+pytestmark = NEEDS_VLLM
 
 
 def _processes_writing_under(folder: Path) -> list[int]:

