@@ -22,6 +22,7 @@ from judgebench.hashing import content_hash
 from judgebench.promptset import load_prompts
 from judgebench.records import Prompt
 from judgebench.rubrics import Rubric, load_rubric
+from judgebench.shard import Shard
 from judgebench.store import Store
 
 STAGES = ("generate", "judge", "report")
@@ -55,6 +56,8 @@ class RunOptions:
     max_cost: float | None = None
     models: tuple[str, ...] | None = None
     """Restrict generation/judging to these models (their references are added)."""
+    shard: Shard | None = None
+    """Generate and judge only this shard's prompts (``--shard i/n``); the store still saves the whole suite."""
 
 
 def default_store(suite_path: Path | None) -> Path:
@@ -334,10 +337,11 @@ def run(
 
         async def requests() -> None:
             try:
+                owned = None if options.shard is None else {p.id for p in options.shard.select(prepared.prompts)}
                 if "generate" in stages:
-                    result.stages.append(await _generate(prepared, store, router, models, budget, progress))
+                    result.stages.append(await _generate(prepared, store, router, models, budget, progress, owned))
                 if "judge" in stages:
-                    result.stages.append(await _judge(prepared, store, router, models, budget, progress))
+                    result.stages.append(await _judge(prepared, store, router, models, budget, progress, owned))
             finally:
                 await router.aclose()
 
@@ -361,13 +365,15 @@ def run(
 
 
 async def _generate(prepared: Prepared, store: Store, router: Router, models: list[ModelSpec], budget: Budget,
-                    progress: Progress) -> StageResult:
+                    progress: Progress, owned: set[str] | None = None) -> StageResult:
     from judgebench import generate
     from judgebench.canaries import write_responses
 
     suite = prepared.suite
     write_responses(store, suite, prepared.prompts)  # canaries answer without a backend
     planned = generate.plan(suite, prepared.prompts, models)
+    if owned is not None:  # --shard: this machine's prompts only
+        planned = [p for p in planned if p.prompt_id in owned]
     todo = generate.missing(store, planned)
     if not todo:
         return StageResult("generate", len(planned), 0)
@@ -380,12 +386,14 @@ async def _generate(prepared: Prepared, store: Store, router: Router, models: li
 
 
 async def _judge(prepared: Prepared, store: Store, router: Router, models: list[ModelSpec], budget: Budget,
-                 progress: Progress) -> StageResult:
+                 progress: Progress, owned: set[str] | None = None) -> StageResult:
     from judgebench import judge as judging
     from judgebench.manifests import judging_manifest
 
     suite = prepared.suite
     planned = judging.plan(suite, prepared.prompts, prepared.rubric, [m.name for m in models])
+    if owned is not None:  # --shard: this machine's prompts only
+        planned = [p for p in planned if p.prompt_id in owned]
     manifest = judging_manifest(suite, prepared.rubric, prepared.prompts_hash, len(prepared.prompts))
     for name in dict.fromkeys(p.model for p in planned):
         store.record_manifest(suite.name, name, manifest)
