@@ -24,13 +24,13 @@ RESULTS = REPO / "test-artifacts" / "reliability"
 
 
 def _prestore(suite: Path, store: Path) -> int:
-    from judgebench import generate, pipeline
+    from judgebench import pipeline, plan
     from judgebench.store import Store
 
     prepared = pipeline.prepare(suite, env())
     rows = [{"key": p.key, "text": f"{p.model} on {p.prompt_id}: " + "word " * (20 + hash(p.key) % 40),
              "info": {"model": p.model, "prompt_id": p.prompt_id}}
-            for p in generate.plan(prepared.suite, prepared.prompts)]
+            for p in plan.responses(prepared.suite, prepared.prompts)]
     with Store(store) as s:
         s.put_responses_bulk(rows)
     return len(rows)
