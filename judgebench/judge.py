@@ -7,14 +7,14 @@ Every stored verdict is un-ordered so it reads "model vs reference" (for a label
 "response_a vs response_b"): a preference of 1 means the first-named response won whichever side
 it was shown on. Unparseable answers are stored as ``parse_failure`` (re-requested on later runs
 up to ``judge.max_parse_retries``), never as ties or losses. When logprobs were asked for, the
-judge's probability of each label at the verdict token is kept (``info.label_probs``, in the
-presented frame), which is what position-debiased scoring (:mod:`judgebench.scoring`) reads.
+judge's log-probability of each label at the verdict token is kept (``info.label_logprobs``, in
+the presented frame), which is what position-debiased scoring (:mod:`judgebench.scoring`) reads.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +22,7 @@ from judgebench import plan as planning
 from judgebench.backends.base import BackendError
 from judgebench.config import JudgeSpec, Suite
 from judgebench.engine import Budget, Caller, Job, Progress, StageResult, execute, input_tokens_bound
-from judgebench.parsing import label_probabilities
+from judgebench.parsing import label_logprobs
 from judgebench.records import Completion, CompletionRequest, Message, Prompt, Usage
 from judgebench.rubrics import Rubric
 from judgebench.store import Store
@@ -47,8 +47,8 @@ class Reading:
     preference: float | None = None
     score: float | None = None
     reasoning: str = ""
-    label_probs: dict[str, float] | None = None
-    """The judge's probability of each label at the verdict token, as presented (A = shown first)."""
+    label_logprobs: dict[str, float] | None = None
+    """Log of the judge's probability of each label at the verdict token, as presented (A = shown first)."""
 
 
 def _conversation(prompt: Prompt, answers: list[str]) -> list[dict[str, str]]:
@@ -130,10 +130,10 @@ class Judge:
         preference = verdict.preference_a
         if preference is not None and order == "BA":
             preference = 1.0 - preference
-        probs = None
+        logs = None
         if self.spec.logprobs and completion.logprobs and self.protocol.logprob_tokens:
-            probs = label_probabilities(completion.logprobs, self.protocol.logprob_tokens)
-        return Reading("ok", completion.text, usage, verdict.label, preference, verdict.score, verdict.reasoning, probs)
+            logs = label_logprobs(completion.logprobs, self.protocol.logprob_tokens)
+        return Reading("ok", completion.text, usage, verdict.label, preference, verdict.score, verdict.reasoning, logs)
 
     def job(self, store: Store, key: str, request: CompletionRequest, order: str, info: dict[str, Any],
             endpoint: str) -> Job:
@@ -198,8 +198,8 @@ def _shown(rows: Mapping[str, Any], key: str) -> Shown:
 
 def store_reading(store: Store, key: str, reading: Reading, info: dict[str, Any]) -> None:
     tokens = reading.usage
-    if reading.label_probs:
-        info = info | {"label_probs": reading.label_probs}
+    if reading.label_logprobs:
+        info = info | {"label_logprobs": reading.label_logprobs}
     if reading.status != "ok":
         store.put_judgment(key, status="parse_failure", raw=reading.raw, info=info,
                            prompt_tokens=tokens.prompt_tokens, completion_tokens=tokens.completion_tokens)
@@ -229,9 +229,10 @@ def count(judge: Judge, store: Store, planned: Iterable[planning.PlannedJudgment
 
 
 async def stage(suite: Suite, prompts: Sequence[Prompt], rubric: Rubric, store: Store, router: Router,
-                models: Sequence[str], budget: Budget, progress: Progress, extra: Iterable[Job] = (),
-                extra_count: int = 0) -> StageResult:
-    """Judge what ``models`` lack (plus ``extra`` jobs for the same judge, e.g. its validation sets)."""
+                models: Sequence[str], budget: Budget, progress: Progress,
+                extra: Callable[[str, str], Iterable[Job]] | None = None, extra_count: int = 0) -> StageResult:
+    """Judge what ``models`` lack, and ``extra_count`` more jobs for the same judge on its lane
+    (``extra(served, lane)``: its validation sets)."""
     from itertools import chain
 
     judge = Judge(suite.judge, rubric)
@@ -241,7 +242,8 @@ async def stage(suite: Suite, prompts: Sequence[Prompt], rubric: Rubric, store: 
         return StageResult("judge", counts.planned, 0, blocked=counts.blocked)
     lane, served = await asyncio.to_thread(router.route, suite.judge, "the judge")
     by_id = {p.id: p for p in prompts}
-    stream = chain(judge.jobs(store, by_id, planning.judgments(suite, prompts, rubric, models), served, lane), extra)
+    stream = chain(judge.jobs(store, by_id, planning.judgments(suite, prompts, rubric, models), served, lane),
+                   extra(served, lane) if extra is not None else ())
     stats = await execute({lane: stream}, router.endpoints, retry=suite.retry, budget=budget, progress=progress,
                           stage="judge", total=todo)
     return StageResult("judge", counts.planned, todo, stats, counts.blocked)

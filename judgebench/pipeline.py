@@ -109,10 +109,12 @@ def run(
         if "generate" in stages or "judge" in stages:
             asyncio.run(requests())
         if "report" in stages:
+            from judgebench.judge_validation import judge_credentials
             from judgebench.report import build_report, write_report
 
             board, explorer = build_report(prepared.suite, list(prepared.prompts), prepared.rubric, store,
-                                           suite_hash=prepared.suite_hash, prompts_hash=prepared.prompts_hash)
+                                           suite_hash=prepared.suite_hash, prompts_hash=prepared.prompts_hash,
+                                           judge_credentials=judge_credentials(prepared, store))
             result.leaderboard = board
             result.out_dir = write_report(options.leaderboards, board, explorer)
     if result.errors:
@@ -139,6 +141,7 @@ async def _judge(prepared: Prepared, store: Store, router: Router, models: list[
                  progress: Progress) -> StageResult:
     from judgebench import judge as judging
     from judgebench import plan
+    from judgebench.judge_validation import validation_work
     from judgebench.manifests import judging_manifest
 
     suite = prepared.suite
@@ -146,4 +149,6 @@ async def _judge(prepared: Prepared, store: Store, router: Router, models: list[
     manifest = judging_manifest(suite, prepared.rubric, prepared.prompts_hash, len(prepared.prompts))
     for name in plan.judged_models(suite, prepared.rubric, names):
         store.record_manifest(suite.name, name, manifest)
-    return await judging.stage(suite, prepared.prompts, prepared.rubric, store, router, names, budget, progress)
+    n_validation, validation_jobs = validation_work(prepared, store)
+    return await judging.stage(suite, prepared.prompts, prepared.rubric, store, router, names, budget, progress,
+                               extra=validation_jobs, extra_count=n_validation)

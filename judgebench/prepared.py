@@ -67,6 +67,14 @@ def load(path: str | Path) -> Prepared:
                          "debiased-logprob scoring compares the two orders of a pairwise verdict, but this judge "
                          f"uses protocol {rubric.protocol.name!r} with orders {suite.judge.orders!r}",
                          "Use a pairwise protocol with judge.orders: both, or scoring: argmax.")
+    for i, spec in enumerate(suite.judge.validation):
+        if rubric.protocol.kind != "pairwise" or rubric.protocol.needs_reference_answer:
+            raise SuiteError(path, "judge.validation",
+                             f"labelled pairs validate a pairwise judge, but protocol {rubric.protocol.name!r} is not one "
+                             "(or needs a reference answer)", "Remove judge.validation, or use the pairwise rubric.")
+        if not Path(spec.pairs).exists():
+            raise SuiteError(path, f"judge.validation[{i}].pairs", f"{spec.pairs} does not exist",
+                             "Give the pairs file's path relative to the suite file.")
     if (suite.judge.logprobs or suite.judge.scoring == "debiased-logprob") and not rubric.protocol.supports_logprobs:
         raise ConfigError(
             f"judge.logprobs is on, but protocol {rubric.protocol.name!r} cannot be logprob-weighted "

@@ -150,12 +150,15 @@ def explorer_data(suite: Suite, prompts: Sequence[Prompt], judgments: pd.DataFra
 
 
 def build_report(suite: Suite, prompts: Sequence[Prompt], rubric: Rubric, store: Store, *, suite_hash: str,
-                 prompts_hash: str) -> tuple[dict[str, Any], dict[str, Any]]:
+                 prompts_hash: str, judge_credentials: list[dict[str, Any]] | None = None,
+                 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The leaderboard and explorer data; ``judge_credentials`` as ``validate-judge`` reports them."""
     from judgebench.aggregate import build_leaderboard
 
     judgments, responses = frames(suite, prompts, rubric, store)
     info = manifest(suite, rubric, len(prompts), suite_hash, prompts_hash)
-    board = build_leaderboard(judgments, responses, model_infos(suite), info, _stats_options(suite))
+    board = build_leaderboard(judgments, responses, model_infos(suite), info, _stats_options(suite),
+                              judge_credentials=judge_credentials)
     board["flags"] = [*board.get("flags", []), *canary_flags(judgments, suite)]
     return board, explorer_data(suite, prompts, judgments, responses, board)
 
