@@ -36,7 +36,7 @@ def api_key(spec: EndpointSpec, env: Mapping[str, str], what: str, path: Path | 
                 f"Export it first: export {spec.api_key_env}=... (keys never go in suite files).",
             )
         return value
-    base_url = spec.base_url or env.get("OPENAI_BASE_URL")
+    base_url = spec.primary_url or env.get("OPENAI_BASE_URL")
     key = env.get("OPENAI_API_KEY")
     if not base_url and not key:
         raise ConfigError(
@@ -80,22 +80,31 @@ def check_reachable(prepared: Prepared, env: Mapping[str, str], models: Sequence
     for where, spec in specs:
         if spec.provider != "openai":
             continue
-        url = spec.base_url or env.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            continue
-        try:
-            address = (parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-        except ValueError:
-            continue
-        if address in seen:
-            continue
-        seen.add(address)
-        try:
-            socket.create_connection(address, timeout=min(spec.timeout, 10.0)).close()
-        except OSError as e:
+        failures: list[tuple[str, OSError]] = []
+        urls = [u or env.get("OPENAI_BASE_URL") or "https://api.openai.com/v1" for u in spec.urls]
+        for url in urls:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                continue
+            try:
+                address = (parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+            except ValueError:
+                continue
+            if address in seen:
+                continue
+            try:
+                socket.create_connection(address, timeout=min(spec.timeout, 10.0)).close()
+            except OSError as exc:
+                failures.append((url, exc))
+            else:
+                seen.add(address)
+        if failures and len(failures) == len(urls):  # replicas: one that answers is enough to start
+            url, error = failures[0]
+            if len(urls) > 1:
+                url = ", ".join(u for u, _ in failures)
+                where = where.replace(".base_url", ".base_urls")
             raise EndpointUnavailable(
-                f"Cannot reach {url} (`{where}` in {prepared.path}): {e.strerror or type(e).__name__}.",
+                f"Cannot reach {url} (`{where}` in {prepared.path}): {error.strerror or type(error).__name__}.",
                 "Start the server, or fix `base_url` in the suite file. Nothing was written.",
             ) from None
 
@@ -136,21 +145,29 @@ class Router:
         if spec.provider == "vllm":
             pool = self._vllm_pool()
             base_url, served = pool.endpoint(spec)
+            urls: list[str | None] = [base_url]
             server = f"vllm:{base_url}:{spec.timeout}"
             describe = f"the vLLM server for {label} ({base_url})"
 
             def check(spec: EndpointSpec = spec) -> None:
                 pool.check(spec)
         else:
-            base_url = spec.base_url or self._env.get("OPENAI_BASE_URL")
+            urls = [u or self._env.get("OPENAI_BASE_URL") for u in spec.urls]
             served = spec.model
-            server = f"openai:{base_url}:{spec.api_key_env}:{spec.timeout}"
-            describe = f"{label} at {base_url or 'the OpenAI API'}"
+            server = f"openai:{'|'.join(map(str, urls))}:{spec.api_key_env}:{spec.timeout}"
+            describe = f"{label} at {', '.join(u or 'the OpenAI API' for u in urls)}"
         if server not in self._backends:
             key = api_key(spec, self._env, label[0].upper() + label[1:], self._prepared.path)
-            self._backends[server] = OpenAIBackend(base_url=base_url, api_key=key, timeout=spec.timeout, name=server)
+            backends = [OpenAIBackend(base_url=u, api_key=key, timeout=spec.timeout, name=f"{server}:{u}") for u in urls]
+            if len(backends) == 1:
+                self._backends[server] = backends[0]
+            else:
+                from judgebench.backends.replicas import ReplicaBackend
+
+                self._backends[server] = ReplicaBackend(backends, [str(u) for u in urls], describe=label, name=server)
         lane = f"{server} ({label})"
-        self.endpoints[lane] = Endpoint(backend=self._backends[server], concurrency=spec.concurrency,
+        # Replicas: `concurrency` applies to each of them.
+        self.endpoints[lane] = Endpoint(backend=self._backends[server], concurrency=spec.concurrency * len(urls),
                                         prices=spec.prices, describe=describe, check=check)
         return lane, served
 

@@ -247,9 +247,3 @@ async def stage(suite: Suite, prompts: Sequence[Prompt], rubric: Rubric, store: 
     stats = await execute({lane: stream}, router.endpoints, retry=suite.retry, budget=budget, progress=progress,
                           stage="judge", total=todo)
     return StageResult("judge", counts.planned, todo, stats, counts.blocked)
-
-
-def plan(suite: Suite, prompts: Sequence[Prompt], rubric: Rubric,
-         models: Sequence[str] | None = None) -> list[planning.PlannedJudgment]:
-    """Every judgment as a list (small suites; ``rubric render``). Stages plan lazily instead."""
-    return list(planning.judgments(suite, prompts, rubric, models))

@@ -21,6 +21,8 @@ from judgebench.endpoints import Router, check_endpoints, check_reachable
 from judgebench.engine import Budget, NullProgress, Progress, StageResult
 from judgebench.errors import RunFailed
 from judgebench.prepared import Prepared, default_store, from_store, load, saved_config, selected_models
+from judgebench.records import Prompt
+from judgebench.shard import Shard
 from judgebench.store import Store
 
 __all__ = [
@@ -40,6 +42,8 @@ class RunOptions:
     max_cost: float | None = None
     models: tuple[str, ...] | None = None
     """Restrict generation/judging to these models (their references are added)."""
+    shard: Shard | None = None
+    """Generate and judge only this shard's prompts (``--shard i/n``); the store still saves the whole suite."""
 
 
 def prepare(path: str | Path, env: Mapping[str, str] | None = None) -> Prepared:
@@ -99,10 +103,11 @@ def run(
 
         async def requests() -> None:
             try:
+                owned = prepared.prompts if options.shard is None else options.shard.select(prepared.prompts)
                 if "generate" in stages:
-                    result.stages.append(await _generate(prepared, store, router, models, budget, progress))
+                    result.stages.append(await _generate(prepared, owned, store, router, models, budget, progress))
                 if "judge" in stages:
-                    result.stages.append(await _judge(prepared, store, router, models, budget, progress))
+                    result.stages.append(await _judge(prepared, owned, store, router, models, budget, progress))
             finally:
                 await router.aclose()
 
@@ -129,16 +134,17 @@ def run(
 
 
 
-async def _generate(prepared: Prepared, store: Store, router: Router, models: list[Any], budget: Budget,
-                    progress: Progress) -> StageResult:
+async def _generate(prepared: Prepared, prompts: Sequence[Prompt], store: Store, router: Router, models: list[Any],
+                    budget: Budget, progress: Progress) -> StageResult:
+    """``prompts``: the suite's, or this shard's (--shard)."""
     from judgebench import generate
 
-    return await generate.stage(prepared.suite, prepared.prompts, store, router, models, budget, progress,
+    return await generate.stage(prepared.suite, prompts, store, router, models, budget, progress,
                                 prepared.suite.retry)
 
 
-async def _judge(prepared: Prepared, store: Store, router: Router, models: list[Any], budget: Budget,
-                 progress: Progress) -> StageResult:
+async def _judge(prepared: Prepared, prompts: Sequence[Prompt], store: Store, router: Router, models: list[Any],
+                 budget: Budget, progress: Progress) -> StageResult:
     from judgebench import judge as judging
     from judgebench import plan
     from judgebench.judge_validation import validation_work
@@ -150,5 +156,5 @@ async def _judge(prepared: Prepared, store: Store, router: Router, models: list[
     for name in plan.judged_models(suite, prepared.rubric, names):
         store.record_manifest(suite.name, name, manifest)
     n_validation, validation_jobs = validation_work(prepared, store)
-    return await judging.stage(suite, prepared.prompts, prepared.rubric, store, router, names, budget, progress,
+    return await judging.stage(suite, prompts, prepared.rubric, store, router, names, budget, progress,
                                extra=validation_jobs, extra_count=n_validation)

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from judgebench.config import GenerationParams, JudgeSpec, ModelSpec, Suite
+from judgebench.config import EndpointSpec, GenerationParams, JudgeSpec, ModelSpec, Suite
 from judgebench.hashing import content_hash
 from judgebench.records import Prompt
 from judgebench.rubrics import Rubric
@@ -37,6 +37,7 @@ CHUNK = 2048
 small enough that memory does not grow with the size of a suite."""
 
 _ENDPOINT = {
+    "base_urls": "replicas of one model: the first is keyed (as base_url), the others serve the same answers",
     "concurrency": "how many requests are in flight, not what they say",
     "timeout": "how long a request may take before it is retried",
     "prices": "cost accounting for --max-cost",
@@ -44,6 +45,12 @@ _ENDPOINT = {
     "server.startup_timeout": "how long to wait for a vLLM server to start",
     "server.tensor_parallel_size": "how the weights are split over GPUs (like batching, it changes "
                                    "float rounding, not the model or its sampling)",
+    "server.pipeline_parallel_size": "how the layers are split over devices (like batching: rounding, not the model)",
+    "server.data_parallel_size": "how many engines serve the same weights",
+    "server.data_parallel_backend": "how those engines are started",
+    "server.distributed_executor_backend": "how workers are started (processes or a Ray cluster)",
+    "server.gpus": "which devices the server runs on",
+    "server.replicas": "how many identical servers share the load",
     "server.gpu_memory_utilization": "KV-cache size, i.e. how many requests batch together",
     "server.enforce_eager": "CUDA graphs or not: speed, not the model",
     "server.max_lora_rank": "an upper bound the server reserves; the adapter's own rank is used",
@@ -101,6 +108,8 @@ def keyed_fields(spec: BaseModel, excluded: Iterable[str], always: frozenset[str
         if path in skip:
             continue
         value = getattr(spec, name)
+        if name == "base_url" and isinstance(spec, EndpointSpec):
+            value = spec.primary_url  # replicas (base_urls) are named by their first URL
         if isinstance(value, BaseModel):
             nested = keyed_fields(value, skip, frozenset(), path + ".")
             if nested:
@@ -134,7 +143,7 @@ def model_identity(spec: ModelSpec) -> dict[str, Any]:
     """Which weights answer, where: the legacy core of a response key (also shown in manifests)."""
     ident: dict[str, Any] = {"provider": spec.provider, "model": spec.model}
     if spec.provider == "openai":
-        ident["base_url"] = (spec.base_url or "default").rstrip("/")
+        ident["base_url"] = (spec.primary_url or "default").rstrip("/")
     if spec.adapter or spec.base:
         ident |= {"base": spec.base, "adapter": spec.adapter}
     if spec.provider == "vllm" and spec.server.dtype:

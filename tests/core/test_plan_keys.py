@@ -25,6 +25,8 @@ VLLM_MODEL: dict[str, Any] = {"name": "a", "model": "/ckpt/a", "provider": "vllm
 
 SERVER_CHANGES: dict[str, Any] = {
     "dtype": "float16", "max_model_len": 1024, "tensor_parallel_size": 2, "gpu_memory_utilization": 0.5,
+    "pipeline_parallel_size": 2, "data_parallel_size": 2, "data_parallel_backend": "ray",
+    "distributed_executor_backend": "ray", "gpus": ["0"], "replicas": 2,
     "max_lora_rank": 16, "enforce_eager": False, "extra_args": ["--quantization", "fp8"],
     "env": {"VLLM_ATTENTION_BACKEND": "FLASH_ATTN"}, "startup_timeout": 30.0,
 }
@@ -34,6 +36,8 @@ MODEL_CHANGES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "provider": (OPENAI_MODEL, {"provider": "vllm"}),
     "model": (OPENAI_MODEL, {"model": "m2"}),
     "base_url": (OPENAI_MODEL, {"base_url": "http://y/v1"}),
+    "base_urls": (OPENAI_MODEL | {"base_url": None, "base_urls": ["http://x/v1", "http://x2/v1"]},
+                  {"base_urls": ["http://x/v1", "http://x3/v1", "http://x4/v1"]}),
     "api_key_env": (OPENAI_MODEL, {"api_key_env": "OTHER_KEY"}),
     "concurrency": (OPENAI_MODEL, {"concurrency": 3}),
     "timeout": (OPENAI_MODEL, {"timeout": 5.0}),
@@ -52,6 +56,7 @@ JUDGE_CHANGES: dict[str, dict[str, Any]] = {
     "provider": {"provider": "vllm"},
     "model": {"model": "judge-2"},
     "base_url": {"base_url": "http://k/v1"},
+    "base_urls": {"base_url": None, "base_urls": ["http://j/v1", "http://j2/v1"]},
     "api_key_env": {"api_key_env": "OTHER_KEY"},
     "concurrency": {"concurrency": 2},
     "timeout": {"timeout": 9.0},
@@ -142,6 +147,15 @@ def test_judge_seed_and_vllm_dtype_rejudge_concurrency_and_timeouts_do_not() -> 
     assert key(**vllm, seed=1) != key(**vllm) != key(**vllm, server={"dtype": "bfloat16"})
     assert key(**vllm, seed=1) != key(**vllm, seed=2)
     assert key(**vllm) == key(**vllm, concurrency=2, timeout=1.0, server={"startup_timeout": 5.0})
+
+
+def test_replicas_are_named_by_their_first_url() -> None:
+    one = ModelSpec(name="a", model="m", base_url="http://x/v1")
+    replicas = ModelSpec(name="a", model="m", base_urls=["http://x/v1/", "http://y/v1"])
+    assert plan.response_key(one, GenerationParams(), PROMPT, 0) == plan.response_key(replicas, GenerationParams(), PROMPT, 0)
+    judge = plan.JudgmentKeys(JudgeSpec(model="j", base_url="http://x/v1"), "r").key("a", "b", "AB", 0)
+    assert judge == plan.JudgmentKeys(JudgeSpec(model="j", base_urls=["http://x/v1", "http://z/v1"]), "r").key(
+        "a", "b", "AB", 0)
 
 
 def test_debiased_scoring_reads_the_same_judgments_as_logprob_argmax() -> None:

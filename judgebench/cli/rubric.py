@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from judgebench.cli.app import boundary, main
 from judgebench.errors import ConfigError, TemplateError
 from judgebench.rubrics import Rubric, load_rubric, sample_variables
 
@@ -62,7 +63,7 @@ def render_request(suite_path: Path, prompt_id: str, model: str | None, order: s
                    store_path: Path | None) -> tuple[dict[str, Any], list[str]]:
     """The judge request for one judgment (messages, schema) and notes about placeholders used."""
     from judgebench import judge as judging
-    from judgebench import pipeline
+    from judgebench import pipeline, plan
     from judgebench.store import Store
 
     prepared = pipeline.load(suite_path)
@@ -83,7 +84,7 @@ def render_request(suite_path: Path, prompt_id: str, model: str | None, order: s
     if reference is not None and reference not in suite.references:
         raise ConfigError(f"{reference!r} is not a reference of suite {suite.name!r}.",
                           f"References: {', '.join(suite.references)}.")
-    planned = [p for p in judging.plan(suite, [prompts[prompt_id]], rubric, [model])
+    planned = [p for p in plan.judgments(suite, [prompts[prompt_id]], rubric, [model])
                if p.sample == 0 and (not pairwise or (p.order == order and p.reference == (reference or suite.references[0])))]
     if not planned:
         raise ConfigError(f"The suite never judges {model!r} on {prompt_id!r} in order {order}.",
@@ -105,27 +106,21 @@ def render_request(suite_path: Path, prompt_id: str, model: str | None, order: s
         turns = prompts[prompt_id].turns
         return f"<response of {name}>", [f"<response of {name}, turn {i + 1}>" for i in range(len(turns))]
 
+    judge = judging.Judge(suite.judge, rubric)
     prompt = prompts[prompt_id]
     if item.reference_response is None:
-        text = judging.render_for(rubric, prompt, shown(item.model_response, model), None)
+        text = judge.render(prompt, shown(item.model_response, model), None)
     else:
         mine, theirs = shown(item.model_response, model), shown(item.reference_response, item.reference)
         first, second = (mine, theirs) if order == "AB" else (theirs, mine)
-        text = judging.render_for(rubric, prompt, first, second)
-    messages = ([{"role": "system", "content": suite.judge.system_prompt}] if suite.judge.system_prompt else [])
-    messages.append({"role": "user", "content": text})
-    request = {
-        "model": suite.judge.model, "messages": messages, "temperature": suite.judge.temperature,
-        "max_tokens": suite.judge.max_tokens,
-        "response_format": rubric.protocol.schema() if suite.judge.structured else None,
-        "top_logprobs": 5 if suite.judge.logprobs else None,
-        "rubric": rubric.name, "protocol": rubric.protocol.name,
+        text = judge.render(prompt, first, second)
+    request = judge.describe_request(text) | {
         "judged": {"model": model, "reference": item.reference, "prompt_id": prompt_id, "order": item.order},
     }
     return request, notes
 
 
-@click.group("rubric")
+@main.group("rubric")
 def rubric_group() -> None:
     """Rubric templates: render what the judge sees, check a template offline."""
 
@@ -139,6 +134,7 @@ def rubric_group() -> None:
 @click.option("--reference", help="Reference to compare with (default: the suite's first).")
 @click.option("--store", type=click.Path(dir_okay=False), help="Store with the responses (default: beside the suite).")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole request (messages, schema) as JSON.")
+@boundary
 def render(suite: str, prompt_id: str, model: str | None, order: str, reference: str | None, store: str | None,
            as_json: bool) -> None:
     """Print exactly what the judge will see for one judgment (nothing is requested)."""
@@ -160,6 +156,7 @@ def render(suite: str, prompt_id: str, model: str | None, order: str, reference:
 @rubric_group.command("check")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--protocol", help="Verdict protocol (default: the template's `{# protocol: NAME #}` header).")
+@boundary
 def check(path: str, protocol: str | None) -> None:
     """Validate a rubric template without calling anything: syntax, variables, sandbox, verdict format."""
     p = Path(path)
@@ -169,12 +166,3 @@ def check(path: str, protocol: str | None) -> None:
     proto = rubric.protocol
     click.echo(f"OK: {p} renders for protocol {proto.name!r} ({proto.kind}).")
     click.echo(f"Verdict schema: {json.dumps(proto.schema())}")
-
-
-def register(main: click.Group) -> None:
-    from judgebench.cli import boundary
-
-    for command in rubric_group.commands.values():
-        if command.callback is not None:
-            command.callback = boundary(command.callback)
-    main.add_command(rubric_group)
