@@ -94,6 +94,12 @@ def frames(suite: Suite, prompts: Sequence[Prompt], rubric: Rubric, store: Store
             "prompt_tokens": row.prompt_tokens if row else 0,
             "completion_tokens": row.completion_tokens if row else 0,
         })
+    if suite.judge.scoring == "debiased-logprob":  # one preference per (AB, BA) pair, position bias removed
+        from judgebench.scoring import debias, margin
+
+        debias(judg_records, {i: margin(rows_j[pj.key].info.get("label_logprobs"), rubric.protocol)
+                              for i, pj in enumerate(planned_j)
+                              if pj.key in rows_j and rows_j[pj.key].status == "ok"})
     judgments = pd.DataFrame(judg_records, columns=["model", "reference", "prompt_id", "category", "order", "sample",
                                                     "status", "preference", "label", "score", "reasoning", "flags",
                                                     "prompt_tokens", "completion_tokens"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 from judgebench.protocols import Protocol
 
@@ -52,3 +53,25 @@ def debiased_label(m_ab: float, m_ba: float) -> str:
     """"A" (the AB-first response wins), "B" or "tie"."""
     s = debiased_strength(m_ab, m_ba)
     return "A" if s > 0 else "B" if s < 0 else "tie"
+
+
+def debias(records: list[dict[str, Any]], margins: Mapping[int, float | None]) -> None:
+    """Replace each pairwise record's preference by the debiased one of its (AB, BA) pair, in place.
+
+    ``records``: judgments-frame rows (model, reference, prompt_id, sample, order, preference);
+    ``margins``: record index -> its margin (None without logprobs). A pair lacking either order's
+    margin keeps its per-order preferences (so nothing is dropped, and nothing invented).
+    """
+    pairs: dict[tuple[Any, ...], dict[str, int]] = {}
+    for i, r in enumerate(records):
+        if r["order"] in ("AB", "BA"):
+            pairs.setdefault((r["model"], r["reference"], r["prompt_id"], r["sample"]), {})[r["order"]] = i
+    for orders in pairs.values():
+        ab, ba = orders.get("AB"), orders.get("BA")
+        if ab is None or ba is None:
+            continue
+        m_ab, m_ba = margins.get(ab), margins.get(ba)
+        if m_ab is None or m_ba is None:
+            continue
+        value = debiased_preference(m_ab, m_ba)
+        records[ab]["preference"] = records[ba]["preference"] = value

@@ -18,7 +18,7 @@ from judgebench.judge_validation import run_suite_judge
 from judgebench.testing.openai_server import FakeOpenAIServer, logprob_reply
 from judgebench.validation import load_pairs
 from judgebench.validation.formats import detect_format
-from tests.conftest import cli, write_suite
+from tests.conftest import PROMPTS, cli, write_suite
 
 CREDENTIAL_KEYS = {"name", "pairs", "judgments", "scoring", "accuracy", "accuracy_ci", "positional_agreement",
                    "kappa", "kappa_ci", "parse_failure_rate", "chance", "published"}
@@ -125,3 +125,29 @@ def test_formats_are_read_from_content_not_from_the_path(tmp_path: Path) -> None
         load_pairs(folder / "odd.json")
     assert "Invalid pairs file" in caught.value.message and "suite file" not in caught.value.message
     assert "question" in caught.value.message
+
+
+def test_the_judge_stage_reads_verdicts_debiased_when_the_suite_says_so(tmp_path: Path) -> None:
+    from judgebench import pipeline
+    from judgebench.report import frames
+    from judgebench.store import Store
+    from judgebench.testing.openai_server import default_responder
+
+    def responder(body: dict[str, Any]) -> Any:
+        return biased_judge(body) if body.get("response_format") else default_responder(body)
+
+    with FakeOpenAIServer(responder=responder) as srv:
+        single_turn = [p for p in PROMPTS if "prompt" in p]
+        suite = write_suite(tmp_path, srv.base_url, judge={"scoring": "debiased-logprob"}, prompts=single_turn)
+        prepared = pipeline.prepare(suite)
+        store = tmp_path / "store.sqlite"
+        pipeline.run(prepared, pipeline.RunOptions(store=store, leaderboards=tmp_path / "lb"))
+    with Store(store) as s:
+        judgments, responses = frames(prepared.suite, prepared.prompts, prepared.rubric, s)
+    assert (judgments["status"] == "ok").all()
+    text = {(r.model, r.prompt_id): r.text for r in responses.itertuples()}
+    for j in judgments.itertuples():
+        mine, theirs = len(text[(j.model, j.prompt_id)]), len(text[("ref", j.prompt_id)])
+        if mine != theirs:  # the judge said "A" every time; the margins say which is longer
+            assert (j.preference > 0.5) == (mine > theirs), (j.model, j.prompt_id, j.order, j.preference)
+    assert judgments.groupby(["model", "prompt_id"])["preference"].nunique().max() == 1
