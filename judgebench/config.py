@@ -119,7 +119,10 @@ class EndpointSpec(Frozen):
         "least-loaded one, and `concurrency` applies to each.")
     api_key_env: str | None = None
     server: ServerOptions = Field(default_factory=ServerOptions)
-    concurrency: int = Field(64, ge=1, le=4096)
+    concurrency: int = Field(
+        64, ge=1, le=4096,
+        description="Requests this role (this model, or the judge) keeps in flight; roles that share a server "
+                    "each keep their own limit (per replica with base_urls).")
     timeout: float = Field(120.0, gt=0, description="Seconds per request before it counts as a timeout.")
     prices: Prices | None = None
 
