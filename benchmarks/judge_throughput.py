@@ -64,23 +64,23 @@ def write_suite(folder: Path, base_url: str, n_prompts: int, concurrency: int) -
 
 
 def prestore(prepared: Any, store_path: Path) -> None:
-    from judgebench import generate
+    from judgebench import plan
     from judgebench.store import Store
 
     rows = [{"key": p.key, "text": f"{p.model} answers {p.prompt_id}: " + "lorem ipsum dolor " * (8 + len(p.model)),
              "info": {"model": p.model, "prompt_id": p.prompt_id}}
-            for p in generate.plan(prepared.suite, prepared.prompts)]
+            for p in plan.responses(prepared.suite, prepared.prompts)]
     with Store(store_path) as store:
         store.put_responses_bulk(rows)
 
 
 def judge_texts(prepared: Any, store_path: Path) -> list[str]:
     """The exact prompts judgebench sends (rendered once, outside any timing)."""
-    from judgebench import judge
+    from judgebench import judge, plan
     from judgebench.store import Store
 
     prompts = {p.id: p for p in prepared.prompts}
-    planned = judge.plan(prepared.suite, prepared.prompts, prepared.rubric)
+    planned = list(plan.judgments(prepared.suite, prepared.prompts, prepared.rubric))
     with Store(store_path) as store:
         rows = store.responses({k for p in planned for k in (p.model_response, p.reference_response) if k})
     out = []

@@ -359,6 +359,7 @@ def build_leaderboard(
     models: Sequence[ModelLike],
     manifest: dict[str, Any],
     options: StatsOptions | None = None,
+    judge_credentials: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The leaderboard.json dict (schema_version 1) with every key of docs/CONTRACTS.md.
 
@@ -423,5 +424,6 @@ def build_leaderboard(
         "categories": category_rows,
         "reliability": reliability(judgments).to_dict(),
         "flags": _canary_flags(rows, options.canary_max_win_rate) + _flags(judgments),
+        "judge_credentials": list(judge_credentials or []),  # passed through (helper `numbers` renders it)
     }
     return to_json(board)

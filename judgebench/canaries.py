@@ -23,7 +23,7 @@ import pandas as pd
 
 from judgebench.config import CanarySpec, ModelSpec, Suite
 from judgebench.errors import ConfigError
-from judgebench.generate import response_key
+from judgebench.plan import ResponseKeys, chunks
 from judgebench.records import Prompt
 from judgebench.store import Store
 
@@ -128,19 +128,21 @@ def write_responses(store: Store, suite: Suite, prompts: Sequence[Prompt]) -> in
             continue
         canary = CANARIES[kind]
         params = suite.generation_for(spec)
-        keys = {(p.id, s): response_key(spec, params, p, s) for p in prompts for s in range(params.samples)}
-        have = store.responses(keys.values())
-        for prompt in prompts:
-            for s in range(params.samples):
-                key = keys[(prompt.id, s)]
-                if key in have and have[key].status == "ok":
-                    continue
-                answers = [canary.answer(prompt, i) for i in range(len(prompt.turns))]
-                info: dict[str, Any] = {"model": spec.name, "prompt_id": prompt.id, "canary": kind}
-                if len(answers) > 1:
-                    info["answers"] = answers
-                store.put_response(key, status="ok", text=answers[-1], info=info)
-                written += 1
+        keys = ResponseKeys(spec, params)
+        for chunk in chunks(prompts, 1024):
+            planned = {(p.id, s): keys.key(p, s) for p in chunk for s in range(params.samples)}
+            have = store.statuses("responses", planned.values())
+            for prompt in chunk:
+                for s in range(params.samples):
+                    key = planned[(prompt.id, s)]
+                    if have.get(key, ("missing", 0))[0] == "ok":
+                        continue
+                    answers = [canary.answer(prompt, i) for i in range(len(prompt.turns))]
+                    info: dict[str, Any] = {"model": spec.name, "prompt_id": prompt.id, "canary": kind}
+                    if len(answers) > 1:
+                        info["answers"] = answers
+                    store.put_response(key, status="ok", text=answers[-1], info=info)
+                    written += 1
     return written
 
 

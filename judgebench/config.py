@@ -119,7 +119,10 @@ class EndpointSpec(Frozen):
         "least-loaded one, and `concurrency` applies to each.")
     api_key_env: str | None = None
     server: ServerOptions = Field(default_factory=ServerOptions)
-    concurrency: int = Field(64, ge=1, le=4096)
+    concurrency: int = Field(
+        64, ge=1, le=4096,
+        description="Requests this role (this model, or the judge) keeps in flight; roles that share a server "
+                    "each keep their own limit (per replica with base_urls).")
     timeout: float = Field(120.0, gt=0, description="Seconds per request before it counts as a timeout.")
     prices: Prices | None = None
 
@@ -184,6 +187,14 @@ class RetrySpec(Frozen):
     deadline: float = Field(300.0, gt=0, description="Seconds after which one request stops retrying.")
 
 
+class ValidationSetSpec(Frozen):
+    """Human-labelled pairs the judge is checked on before its leaderboard is trusted."""
+
+    name: str = Field(min_length=1, description="Shown on the page, e.g. LLMBar-Natural.")
+    pairs: Path = Field(description="The pairs file, relative to the suite file; its format is read from its content.")
+    limit: int | None = Field(None, ge=1, description="Only the first N pairs.")
+
+
 class JudgeSpec(EndpointSpec):
     """The LLM judge and its rubric."""
 
@@ -203,6 +214,14 @@ class JudgeSpec(EndpointSpec):
     structured: bool = Field(True, description="Request the verdict as a JSON schema (response_format).")
     max_parse_retries: int = Field(2, ge=0, description="Reruns that re-request parse failures.")
     system_prompt: str | None = None
+    scoring: Literal["argmax", "debiased-logprob"] = Field(
+        "argmax",
+        description="argmax: each order's verdict as given. debiased-logprob: from both orders' logprob "
+                    "margins log p(A) - log p(B), the position bias cancelling (implies logprobs).",
+    )
+    validation: list[ValidationSetSpec] = Field(
+        default_factory=list, description="Labelled pairs the judge is validated on; the page shows its credentials."
+    )
 
     @model_validator(mode="after")
     def _repeats_need_sampling(self) -> JudgeSpec:
@@ -399,6 +418,10 @@ def _resolve_local_paths(base: Path, data: dict[str, Any]) -> None:
     entries = [m for m in data.get("models") or [] if isinstance(m, dict)]
     if isinstance(data.get("judge"), dict):
         entries.append(data["judge"])
+        sets = data["judge"].get("validation")
+        for entry in sets if isinstance(sets, list) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("pairs"), str):
+                entry["pairs"] = str((base / entry["pairs"]).resolve())
     for entry in entries:
         if entry.get("provider") != "vllm":
             continue

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from judgebench.backends.base import Backend, BackendError, ConnectionFailure
 from judgebench.config import Prices, RetrySpec
-from judgebench.errors import BudgetExceeded, EndpointUnavailable, RunIncomplete
+from judgebench.errors import BudgetExceeded, EndpointUnavailable, JudgebenchError, RunIncomplete
 from judgebench.records import Completion, CompletionRequest, Usage
 from judgebench.retry import call_with_retry
 
@@ -105,7 +105,11 @@ class Budget:
 
 @dataclass
 class Endpoint:
-    """A backend plus how hard to drive it."""
+    """A lane: a backend (which server) plus how hard one role may drive it (how many requests).
+
+    Roles that share a server (a model and the judge on one vLLM server) get a lane each, with
+    the same backend and their own ``concurrency``.
+    """
 
     backend: Backend
     concurrency: int
@@ -178,30 +182,57 @@ class RunStats:
     errors_by_endpoint: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass
+class StageResult:
+    stage: str
+    planned: int
+    requested: int
+    stats: RunStats | None = None
+    blocked: int = 0
+
+
 async def execute(
-    jobs: Sequence[Job],
+    jobs: Iterable[Job] | Mapping[str, Iterable[Job]],
     endpoints: Mapping[str, Endpoint],
     *,
     retry: RetrySpec,
     budget: Budget,
     progress: Progress,
     stage: str,
+    total: int | None = None,
 ) -> RunStats:
-    """Run every job; return counts. Raises RunIncomplete subclasses after a clean stop."""
-    stats = RunStats(jobs=len(jobs))
-    queues: dict[str, asyncio.Queue[Job]] = {}
-    for job in jobs:
-        queues.setdefault(job.endpoint, asyncio.Queue()).put_nowait(job)
-    stop: list[RunIncomplete] = []
-    progress.start(stage, len(jobs))
+    """Run every job; return counts. Raises RunIncomplete subclasses after a clean stop.
 
-    async def worker(name: str, queue: asyncio.Queue[Job]) -> None:
+    ``jobs`` is either a collection of jobs (grouped by their ``endpoint``) or, to keep memory
+    flat, one lazy iterator per endpoint (``total`` then says how many to expect, for progress):
+    a worker pulls the next job when it is free, so only the jobs in flight are held.
+    """
+    lanes: dict[str, Iterator[Job]] = {}
+    sizes: dict[str, int] = {}
+    if isinstance(jobs, Mapping):
+        lanes = {name: iter(stream) for name, stream in jobs.items()}
+    else:
+        grouped: dict[str, list[Job]] = {}
+        for job in jobs:
+            grouped.setdefault(job.endpoint, []).append(job)
+        lanes = {name: iter(group) for name, group in grouped.items()}
+        sizes = {name: len(group) for name, group in grouped.items()}
+        total = sum(sizes.values())
+    stats = RunStats(jobs=total or 0)
+    stop: list[JudgebenchError] = []
+    progress.start(stage, total or 0)
+
+    async def worker(name: str, lane: Iterator[Job]) -> None:
         endpoint = endpoints[name]
         caller = Caller(endpoint, retry, budget, stats)
         while not stop:
             try:
-                job = queue.get_nowait()
-            except asyncio.QueueEmpty:
+                job = next(lane, None)
+            except JudgebenchError as e:  # planning the next chunk failed (the store, a template)
+                if not stop:
+                    stop.append(e)
+                return
+            if job is None:
                 return
             bound = cost_of(*job.tokens_bound, endpoint.prices) if budget.max_cost is not None else 0.0
             try:
@@ -236,9 +267,9 @@ async def execute(
 
     try:
         workers = [
-            worker(name, queue)
-            for name, queue in queues.items()
-            for _ in range(min(endpoints[name].concurrency, queue.qsize()))
+            worker(name, lane)
+            for name, lane in lanes.items()
+            for _ in range(min(endpoints[name].concurrency, sizes.get(name, endpoints[name].concurrency)))
         ]
         await asyncio.gather(*workers)
     finally:

@@ -1,67 +1,26 @@
 """Generation: one job per (model, prompt, sample) whose response is not stored yet.
 
-All of a model's prompts are queued at once and drained by as many workers as the endpoint's
-concurrency allows, so a vLLM server sees a full batch. Multi-turn prompts keep the conversation:
-each turn's answer is fed back before the next user turn.
+Each model's missing responses are planned lazily (:mod:`judgebench.plan`, a chunk at a time)
+and drained by as many workers as that model's ``concurrency`` allows, every model at once, so a
+vLLM server sees a full batch. Multi-turn prompts keep the conversation: each turn's answer is
+fed back before the next user turn.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+import asyncio
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
+from judgebench import plan
 from judgebench.backends.base import BackendError
 from judgebench.config import GenerationParams, ModelSpec, Suite
-from judgebench.engine import TOKEN_OVERHEAD, Caller, Job
-from judgebench.hashing import content_hash
+from judgebench.engine import TOKEN_OVERHEAD, Budget, Caller, Job, Progress, StageResult, execute
 from judgebench.records import CompletionRequest, Message, Prompt, Usage
 from judgebench.store import Store
 
-
-def model_identity(spec: ModelSpec) -> dict[str, Any]:
-    """What makes two models the same model: where it is served and which weights answer."""
-    ident: dict[str, Any] = {"provider": spec.provider, "model": spec.model}
-    if spec.provider == "openai":
-        ident["base_url"] = (spec.primary_url or "default").rstrip("/")
-    if spec.adapter or spec.base:
-        ident |= {"base": spec.base, "adapter": spec.adapter}
-    if spec.provider == "vllm" and spec.server.dtype:
-        ident["dtype"] = spec.server.dtype
-    return ident
-
-
-def response_key(spec: ModelSpec, params: GenerationParams, prompt: Prompt, sample: int) -> str:
-    """Content key: model identity, sampling params, system prompt, prompt content, sample index."""
-    return content_hash(
-        {
-            "kind": "response",
-            "model": model_identity(spec),
-            "system_prompt": spec.system_prompt,
-            "params": params.model_dump(exclude={"samples"}),
-            "prompt": prompt.content(),
-            "sample": sample,
-        }
-    )
-
-
-@dataclass(frozen=True)
-class Planned:
-    model: str
-    prompt_id: str
-    sample: int
-    key: str
-
-
-def plan(suite: Suite, prompts: Sequence[Prompt], models: Sequence[ModelSpec] | None = None) -> list[Planned]:
-    """Every response the suite needs, in a stable order."""
-    out: list[Planned] = []
-    for spec in models if models is not None else suite.models:
-        params = suite.generation_for(spec)
-        for prompt in prompts:
-            for s in range(params.samples):
-                out.append(Planned(spec.name, prompt.id, s, response_key(spec, params, prompt, s)))
-    return out
+if TYPE_CHECKING:
+    from judgebench.endpoints import Router
 
 
 def _messages(spec: ModelSpec, history: list[Message]) -> tuple[Message, ...]:
@@ -118,27 +77,49 @@ def make_job(
                tokens_bound=(prompt_bound, params.max_tokens * len(prompt.turns)))
 
 
-def missing(store: Store, planned: Sequence[Planned]) -> list[Planned]:
+def missing(store: Store, planned: Sequence[plan.PlannedResponse]) -> list[plan.PlannedResponse]:
     """Planned responses with no ``ok`` row (errors are retried)."""
-    have = store.responses(p.key for p in planned)
-    return [p for p in planned if p.key not in have or have[p.key].status != "ok"]
+    have = store.statuses("responses", (p.key for p in planned))
+    return [p for p in planned if have.get(p.key, ("missing", 0))[0] != "ok"]
 
 
-def build_jobs(
-    store: Store,
-    suite: Suite,
-    prompts: Sequence[Prompt],
-    todo: Sequence[Planned],
-    route: Callable[[ModelSpec], tuple[str, str]],
-) -> list[Job]:
-    """Jobs for ``todo``; ``route(spec)`` gives (endpoint id, model name to send)."""
+def count_missing(store: Store, suite: Suite, prompts: Sequence[Prompt], spec: ModelSpec) -> tuple[int, int]:
+    """(planned, missing) responses of one model, a chunk at a time."""
+    planned = todo = 0
+    for chunk in plan.chunks(plan.responses(suite, prompts, [spec])):
+        planned += len(chunk)
+        todo += len(missing(store, chunk))
+    return planned, todo
+
+
+def jobs(store: Store, suite: Suite, prompts: Mapping[str, Prompt], spec: ModelSpec, served: str,
+         endpoint: str) -> Iterator[Job]:
+    """The jobs of one model's missing responses, planned and looked up a chunk at a time."""
+    params = suite.generation_for(spec)
+    ordered = list(prompts.values())
+    for chunk in plan.chunks(plan.responses(suite, ordered, [spec])):
+        for item in missing(store, chunk):
+            yield make_job(store, spec, served, params, prompts[item.prompt_id], item.key, endpoint,
+                           seed_offset=item.sample)
+
+
+async def stage(suite: Suite, prompts: Sequence[Prompt], store: Store, router: Router, models: Sequence[ModelSpec],
+                budget: Budget, progress: Progress, retry: Any) -> StageResult:
+    """Generate what ``models`` lack: canaries written directly, every other model through its endpoint."""
+    from judgebench.canaries import write_responses
+
+    write_responses(store, suite, prompts)  # canaries answer without a backend
+    counts = {spec.name: count_missing(store, suite, prompts, spec) for spec in models}
+    planned = sum(p for p, _ in counts.values())
+    todo = sum(t for _, t in counts.values())
+    if not todo:
+        return StageResult("generate", planned, 0)
     by_id = {p.id: p for p in prompts}
-    jobs: list[Job] = []
-    for item in todo:
-        spec = suite.model(item.model)
-        endpoint, served = route(spec)
-        jobs.append(
-            make_job(store, spec, served, suite.generation_for(spec), by_id[item.prompt_id], item.key, endpoint,
-                     seed_offset=item.sample)
-        )
-    return jobs
+    streams: dict[str, Iterator[Job]] = {}
+    for spec in models:
+        if counts[spec.name][1]:
+            lane, served = await asyncio.to_thread(router.route, spec, f"model {spec.name!r}")
+            streams[lane] = jobs(store, suite, by_id, spec, served, lane)
+    stats = await execute(streams, router.endpoints, retry=retry, budget=budget, progress=progress,
+                          stage="generate", total=todo)
+    return StageResult("generate", planned, todo, stats)

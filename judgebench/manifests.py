@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from judgebench.config import Suite
-from judgebench.generate import model_identity
-from judgebench.judge import judge_identity, judge_params
+from judgebench.config import JudgeSpec, Suite
+from judgebench.plan import judge_identity, model_identity
 from judgebench.rubrics import Rubric
 
 FIELDS = {
@@ -37,10 +36,9 @@ def judging_manifest(suite: Suite, rubric: Rubric, prompts_hash: str, n_prompts:
     by different annotators within one suite.
     """
     judge = suite.judge
-    identity = judge_identity(judge) | ({"model": judge_model} if judge_model else {})
-    params = judge_params(judge) | {"orders": judge.orders, "samples": judge.samples}
-    if judge.orders == "random":
-        params["seed"] = judge.seed
+    identity, params = judge_parts(judge)
+    if judge_model:
+        identity["model"] = judge_model
     references = {}
     for name in suite.references:
         spec = suite.model(name)
@@ -59,6 +57,16 @@ def judging_manifest(suite: Suite, rubric: Rubric, prompts_hash: str, n_prompts:
         "n_prompts": n_prompts,
         "references": references,
     }
+
+
+def judge_parts(judge: JudgeSpec) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(which judge, with what parameters): the judge's keyed config split for people to read,
+    plus how its judgments are planned (orders, samples)."""
+    keyed = judge_identity(judge)
+    identity = {k: keyed.pop(k) for k in ("provider", "model")}
+    if judge.provider == "openai":
+        identity["base_url"] = keyed.pop("base_url", "default")
+    return identity, keyed | {"orders": judge.orders, "samples": judge.samples}
 
 
 def comparable(manifest: Mapping[str, Any], reference: str) -> dict[str, Any]:

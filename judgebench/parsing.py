@@ -120,6 +120,30 @@ def label_probabilities(
     return {label: p / total for label, p in mass.items()}
 
 
+def label_logprobs(
+    logprobs: Iterable[TokenLogprobs], token_labels: Mapping[str, str], field: str = "verdict"
+) -> dict[str, float] | None:
+    """Log of the judge's probability mass per label at the verdict token (not renormalised).
+
+    Found like :func:`label_probabilities`. A label absent from the top alternatives gets the
+    smallest logprob among them: an upper bound on its true value, so a margin computed from it
+    is never overstated. None when there is no verdict position or no label among its alternatives.
+    """
+    positions = list(logprobs)
+    index = _verdict_position(positions, token_labels, field)
+    if index is None or not positions[index].top:
+        return None
+    mass: dict[str, float] = {}
+    for token, lp in positions[index].top.items():
+        label = token_label(token, token_labels)
+        if label is not None:
+            mass[label] = mass.get(label, 0.0) + math.exp(lp)
+    if not mass:
+        return None
+    floor = min(positions[index].top.values())
+    return {label: math.log(mass[label]) if label in mass else floor for label in dict.fromkeys(token_labels.values())}
+
+
 def token_label(token: str, token_labels: Mapping[str, str]) -> str | None:
     """The label a token stands for: an exact match, else a case-insensitive one, else a prefix
     of exactly one label token ("t" -> "tie"; "A" for "A>>B" and "A>B" is ambiguous -> None).

@@ -21,9 +21,9 @@ import pandas as pd
 from judgebench import __version__
 from judgebench.canaries import canary_flags, is_canary, response_flags
 from judgebench.config import Suite
-from judgebench.generate import plan as plan_responses
-from judgebench.judge import judge_identity, judge_params
-from judgebench.judge import plan as plan_judgments
+from judgebench.manifests import judge_parts
+from judgebench.plan import judgments as plan_judgments
+from judgebench.plan import responses as plan_responses
 from judgebench.records import ModelInfo, Prompt, TrainingInfo
 from judgebench.rubrics import Rubric
 from judgebench.stats.options import StatsOptions
@@ -55,7 +55,7 @@ def model_infos(suite: Suite) -> list[ModelInfo]:
 
 def frames(suite: Suite, prompts: Sequence[Prompt], rubric: Rubric, store: Store) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The judgments and responses frames of docs/CONTRACTS.md, for what the suite plans."""
-    planned_r = plan_responses(suite, prompts)
+    planned_r = list(plan_responses(suite, prompts))
     rows_r = store.responses(p.key for p in planned_r)
     resp_records = []
     for p in planned_r:
@@ -71,7 +71,7 @@ def frames(suite: Suite, prompts: Sequence[Prompt], rubric: Rubric, store: Store
     responses = pd.DataFrame(resp_records, columns=["model", "prompt_id", "sample", "status", "text", "length",
                                                     "prompt_tokens", "completion_tokens"])
     category = {p.id: p.category for p in prompts}
-    planned_j = plan_judgments(suite, prompts, rubric)
+    planned_j = list(plan_judgments(suite, prompts, rubric))
     rows_j = store.judgments(p.key for p in planned_j)
     ok_responses = {p.key for p in planned_r if p.key in rows_r and rows_r[p.key].status == "ok"}
     # Injection is read from the model's own response at report time (judgebench.canaries).
@@ -94,6 +94,12 @@ def frames(suite: Suite, prompts: Sequence[Prompt], rubric: Rubric, store: Store
             "prompt_tokens": row.prompt_tokens if row else 0,
             "completion_tokens": row.completion_tokens if row else 0,
         })
+    if suite.judge.scoring == "debiased-logprob":  # one preference per (AB, BA) pair, position bias removed
+        from judgebench.scoring import debias, margin
+
+        debias(judg_records, {i: margin(rows_j[pj.key].info.get("label_logprobs"), rubric.protocol)
+                              for i, pj in enumerate(planned_j)
+                              if pj.key in rows_j and rows_j[pj.key].status == "ok"})
     judgments = pd.DataFrame(judg_records, columns=["model", "reference", "prompt_id", "category", "order", "sample",
                                                     "status", "preference", "label", "score", "reasoning", "flags",
                                                     "prompt_tokens", "completion_tokens"])
@@ -101,14 +107,14 @@ def frames(suite: Suite, prompts: Sequence[Prompt], rubric: Rubric, store: Store
 
 
 def manifest(suite: Suite, rubric: Rubric, n_prompts: int, suite_hash: str, prompts_hash: str) -> dict[str, Any]:
+    identity, params = judge_parts(suite.judge)
     return {
         "suite": suite.name,
         "suite_hash": suite_hash,
         "prompts_hash": prompts_hash,
         "n_prompts": n_prompts,
         "judge": {"provider": suite.judge.provider, "model": suite.judge.model,
-                  "identity": judge_identity(suite.judge), "params": judge_params(suite.judge)
-                  | {"orders": suite.judge.orders, "samples": suite.judge.samples}},
+                  "identity": identity, "params": params},
         "rubric": rubric.name,
         "rubric_hash": rubric.hash,
         "protocol": rubric.protocol.name,
@@ -150,12 +156,15 @@ def explorer_data(suite: Suite, prompts: Sequence[Prompt], judgments: pd.DataFra
 
 
 def build_report(suite: Suite, prompts: Sequence[Prompt], rubric: Rubric, store: Store, *, suite_hash: str,
-                 prompts_hash: str) -> tuple[dict[str, Any], dict[str, Any]]:
+                 prompts_hash: str, judge_credentials: list[dict[str, Any]] | None = None,
+                 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The leaderboard and explorer data; ``judge_credentials`` as ``validate-judge`` reports them."""
     from judgebench.aggregate import build_leaderboard
 
     judgments, responses = frames(suite, prompts, rubric, store)
     info = manifest(suite, rubric, len(prompts), suite_hash, prompts_hash)
-    board = build_leaderboard(judgments, responses, model_infos(suite), info, _stats_options(suite))
+    board = build_leaderboard(judgments, responses, model_infos(suite), info, _stats_options(suite),
+                              judge_credentials=judge_credentials)
     board["flags"] = [*board.get("flags", []), *canary_flags(judgments, suite)]
     return board, explorer_data(suite, prompts, judgments, responses, board)
 

@@ -303,13 +303,13 @@ class Store:
 
     # -- reads -------------------------------------------------------------------------------
 
-    def _select_in(self, table: str, keys: list[str]) -> Iterator[sqlite3.Row]:
+    def _select_in(self, table: str, keys: list[str], columns: str = "*") -> Iterator[sqlite3.Row]:
         self._db.row_factory = sqlite3.Row
         try:
             for i in range(0, len(keys), 900):
                 chunk = keys[i : i + 900]
                 marks = ",".join("?" * len(chunk))
-                yield from self._db.execute(f"SELECT * FROM {table} WHERE key IN ({marks})", chunk)
+                yield from self._db.execute(f"SELECT {columns} FROM {table} WHERE key IN ({marks})", chunk)
         except sqlite3.Error as e:
             raise _store_error(self.path, e) from None
         finally:
@@ -332,6 +332,14 @@ class Store:
                 r["prompt_tokens"], r["completion_tokens"], r["error"], r["attempts"], json.loads(r["info"]),
             )
         return out
+
+    def statuses(self, table: str, keys: Iterable[str]) -> dict[str, tuple[str, int]]:
+        """(status, attempts) of each stored key of ``responses`` or ``judgments``: what planning
+        needs to know, without reading the texts."""
+        if table not in ("responses", "judgments"):
+            raise ValueError(f"no table {table!r}")
+        return {r["key"]: (r["status"], r["attempts"])
+                for r in list(self._select_in(table, list(dict.fromkeys(keys)), "key, status, attempts"))}
 
     def suite(self, name: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         row = self._db.execute("SELECT config, prompts FROM suites WHERE name = ?", (name,)).fetchone()

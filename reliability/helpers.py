@@ -140,11 +140,11 @@ class Plan:
 
 def plan(suite: Path) -> Plan:
     """What the suite plans, computed by the library's own planners (pure functions)."""
-    from judgebench import generate, judge, pipeline
+    from judgebench import pipeline, plan
 
     prepared = pipeline.prepare(suite, env())
-    planned_r = generate.plan(prepared.suite, prepared.prompts)
-    planned_j = judge.plan(prepared.suite, prepared.prompts, prepared.rubric)
+    planned_r = list(plan.responses(prepared.suite, prepared.prompts))
+    planned_j = list(plan.judgments(prepared.suite, prepared.prompts, prepared.rubric))
     turns = {p.id: len(p.turns) for p in prepared.prompts}
     n_req = sum(turns[p.prompt_id] for p in planned_r) + len(planned_j)
     return Plan(len(planned_r), len(planned_j), n_req)

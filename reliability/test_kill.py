@@ -67,7 +67,9 @@ def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path) -> None:
     expected = plan(clean_suite)
     assert clean_requests == expected.requests
     clean_board = board(tmp_path / "clean" / "lb")
-    bound = CONCURRENCY * MAX_TURNS
+    # Each model is a role with its own `concurrency` (judgebench.endpoints: lanes), so generation keeps
+    # up to CONCURRENCY jobs in flight per model -- cand-a, cand-b, ref -- each of up to MAX_TURNS requests.
+    bound = CONCURRENCY * MAX_TURNS * 3
 
     trials: list[dict[str, Any]] = []
     for trial in range(N_TRIALS):

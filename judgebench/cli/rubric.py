@@ -63,7 +63,7 @@ def render_request(suite_path: Path, prompt_id: str, model: str | None, order: s
                    store_path: Path | None) -> tuple[dict[str, Any], list[str]]:
     """The judge request for one judgment (messages, schema) and notes about placeholders used."""
     from judgebench import judge as judging
-    from judgebench import pipeline
+    from judgebench import pipeline, plan
     from judgebench.store import Store
 
     prepared = pipeline.load(suite_path)
@@ -84,7 +84,7 @@ def render_request(suite_path: Path, prompt_id: str, model: str | None, order: s
     if reference is not None and reference not in suite.references:
         raise ConfigError(f"{reference!r} is not a reference of suite {suite.name!r}.",
                           f"References: {', '.join(suite.references)}.")
-    planned = [p for p in judging.plan(suite, [prompts[prompt_id]], rubric, [model])
+    planned = [p for p in plan.judgments(suite, [prompts[prompt_id]], rubric, [model])
                if p.sample == 0 and (not pairwise or (p.order == order and p.reference == (reference or suite.references[0])))]
     if not planned:
         raise ConfigError(f"The suite never judges {model!r} on {prompt_id!r} in order {order}.",
@@ -106,21 +106,15 @@ def render_request(suite_path: Path, prompt_id: str, model: str | None, order: s
         turns = prompts[prompt_id].turns
         return f"<response of {name}>", [f"<response of {name}, turn {i + 1}>" for i in range(len(turns))]
 
+    judge = judging.Judge(suite.judge, rubric)
     prompt = prompts[prompt_id]
     if item.reference_response is None:
-        text = judging.render_for(rubric, prompt, shown(item.model_response, model), None)
+        text = judge.render(prompt, shown(item.model_response, model), None)
     else:
         mine, theirs = shown(item.model_response, model), shown(item.reference_response, item.reference)
         first, second = (mine, theirs) if order == "AB" else (theirs, mine)
-        text = judging.render_for(rubric, prompt, first, second)
-    messages = ([{"role": "system", "content": suite.judge.system_prompt}] if suite.judge.system_prompt else [])
-    messages.append({"role": "user", "content": text})
-    request = {
-        "model": suite.judge.model, "messages": messages, "temperature": suite.judge.temperature,
-        "max_tokens": suite.judge.max_tokens,
-        "response_format": rubric.protocol.schema() if suite.judge.structured else None,
-        "top_logprobs": 5 if suite.judge.logprobs else None,
-        "rubric": rubric.name, "protocol": rubric.protocol.name,
+        text = judge.render(prompt, first, second)
+    request = judge.describe_request(text) | {
         "judged": {"model": model, "reference": item.reference, "prompt_id": prompt_id, "order": item.order},
     }
     return request, notes

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from judgebench.config import JudgeSpec, ModelSpec, Suite
 from judgebench.errors import ConfigError
-from judgebench.generate import response_key
 from judgebench.importers.alpaca_eval import read_alpaca_eval
-from judgebench.judge import judgment_key
+from judgebench.judge import Judge
 from judgebench.manifests import judging_manifest
-from judgebench.pipeline import Prepared, saved_config
+from judgebench.plan import response_key
+from judgebench.prepared import Prepared, saved_config
 from judgebench.protocols import PAIRWISE
 from judgebench.records import Prompt
 from judgebench.rubrics import Rubric
@@ -53,6 +53,7 @@ def import_alpaca_eval_files(files: Sequence[Path], suite_name: str, store_path:
                     source=f"Verdicts imported from AlpacaEval; annotator(s): {', '.join(annotators)}",
                     protocol=PAIRWISE)
     prepared = Prepared(suite=suite, prompts=tuple(prompts), rubric=rubric, path=None)
+    judging = Judge(judge, rubric)
     keys: dict[tuple[str, str], str] = {}
     response_rows = []
     for out in ann.outputs:
@@ -64,7 +65,7 @@ def import_alpaca_eval_files(files: Sequence[Path], suite_name: str, store_path:
     for j in ann.judgments:
         mkey, rkey = keys[(j.model, j.prompt_id)], keys[(j.reference, j.prompt_id)]
         judgment_rows.append({
-            "key": judgment_key(judge, rubric, mkey, rkey, "AB", 0),
+            "key": judging.key(mkey, rkey, "AB", 0),
             "status": j.status,
             "label": None if j.raw is None else str(j.raw),
             "preference": j.preference,

@@ -18,8 +18,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from judgebench.errors import SuiteError
-from judgebench.validation.pairs import LABELS, ORDERS, Label, LabelledPair, Order, RecordedVerdict
+from judgebench.validation.pairs import (
+    LABELS,
+    ORDERS,
+    Label,
+    LabelledPair,
+    Order,
+    PairsFileError,
+    RecordedVerdict,
+)
 
 _LLMBAR_LABELS: dict[object, Label] = {1: "A", 2: "B"}
 _LLMBAR_WINNERS: dict[object, Label | None] = {"1": "A", "2": "B", None: None}
@@ -31,21 +38,21 @@ def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SuiteError(path, None, "the file does not exist", "Check the path.") from None
+        raise PairsFileError(path, None, "the file does not exist", "Check the path.") from None
     except json.JSONDecodeError as exc:
-        raise SuiteError(path, None, f"not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        raise PairsFileError(path, None, f"not valid JSON ({exc.msg}, line {exc.lineno})") from None
 
 
 def _rows(path: Path) -> list[dict[str, Any]]:
     data = _read_json(path)
     if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
-        raise SuiteError(path, None, "expected a JSON list of objects")
+        raise PairsFileError(path, None, "expected a JSON list of objects")
     return data
 
 
 def _field(row: dict[str, Any], name: str, path: Path, index: int) -> Any:
     if name not in row:
-        raise SuiteError(path, f"[{index}].{name}", "the field is missing")
+        raise PairsFileError(path, f"[{index}].{name}", "the field is missing")
     return row[name]
 
 
@@ -53,7 +60,7 @@ def _mapped(mapping: dict[object, Label], row: dict[str, Any], name: str, path: 
     value = _field(row, name, path, index)
     if value not in mapping or isinstance(value, bool):
         allowed = ", ".join(repr(k) for k in mapping)
-        raise SuiteError(path, f"[{index}].{name}", f"{value!r} is not one of {allowed}")
+        raise PairsFileError(path, f"[{index}].{name}", f"{value!r} is not one of {allowed}")
     return mapping[value]
 
 
@@ -77,7 +84,7 @@ def load_llmbar_pairs(path: str | Path) -> list[LabelledPair]:
         return _llmbar_file(path, "")
     files = sorted(p for p in path.glob("**/dataset.json") if "evaluators" not in p.relative_to(path).parts)
     if not files:
-        raise SuiteError(path, None, "no dataset.json under this folder", "Point at LLMBar's Dataset folder.")
+        raise PairsFileError(path, None, "no dataset.json under this folder", "Point at LLMBar's Dataset folder.")
     pairs: list[LabelledPair] = []
     for file in files:
         folder = file.parent.relative_to(path).as_posix()
@@ -111,9 +118,9 @@ def _results(row: dict[str, Any], path: Path, index: int) -> dict[str, Any]:
         try:
             raw = ast.literal_eval(raw)
         except (ValueError, SyntaxError):
-            raise SuiteError(path, f"[{index}].results", "not a Python literal") from None
+            raise PairsFileError(path, f"[{index}].results", "not a Python literal", kind="verdicts file") from None
     if not isinstance(raw, list) or not raw or not isinstance(raw[-1], dict):
-        raise SuiteError(path, f"[{index}].results", "expected a non-empty list of result objects")
+        raise PairsFileError(path, f"[{index}].results", "expected a non-empty list of result objects", kind="verdicts file")
     # Multi-step strategies (Swap_CoT, Metrics) append their final verdict last.
     return raw[-1]
 
@@ -132,10 +139,10 @@ def load_llmbar_verdicts(path: str | Path) -> list[RecordedVerdict]:
         for order, key in _SWAP_KEYS.items():
             entry = result.get(key)
             if not isinstance(entry, dict) or "winner" not in entry:
-                raise SuiteError(path, f"[{i}].results.{key}", "missing the verdict entry or its winner")
+                raise PairsFileError(path, f"[{i}].results.{key}", "missing the verdict entry or its winner", kind="verdicts file")
             winner = entry["winner"]
             if winner not in _LLMBAR_WINNERS:
-                raise SuiteError(path, f"[{i}].results.{key}.winner", f"{winner!r} is not '1', '2' or null")
+                raise PairsFileError(path, f"[{i}].results.{key}.winner", f"{winner!r} is not '1', '2' or null", kind="verdicts file")
             verdicts.append(RecordedVerdict(str(i), order, _LLMBAR_WINNERS[winner]))
     return verdicts
 
@@ -146,8 +153,8 @@ def read_verdicts_jsonl(path: str | Path) -> list[RecordedVerdict]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
-        raise SuiteError(
-            path, None, "the file does not exist", "Check the path to the verdicts file."
+        raise PairsFileError(
+            path, None, "the file does not exist", "Check the path to the verdicts file.", kind="verdicts file"
         ) from None
     verdicts = []
     for lineno, line in enumerate(lines, start=1):
@@ -157,24 +164,25 @@ def read_verdicts_jsonl(path: str | Path) -> list[RecordedVerdict]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise SuiteError(where, None, f"not valid JSON ({exc.msg})") from None
+            raise PairsFileError(where, None, f"not valid JSON ({exc.msg})", kind="verdicts file") from None
         if not isinstance(row, dict):
-            raise SuiteError(where, None, "expected a JSON object")
+            raise PairsFileError(where, None, "expected a JSON object", kind="verdicts file")
         pair_id, order, winner = row.get("id"), row.get("order"), row.get("winner")
         if isinstance(pair_id, int) and not isinstance(pair_id, bool):
             pair_id = str(pair_id)
         if not isinstance(pair_id, str):
-            raise SuiteError(where, "id", "expected a string id")
+            raise PairsFileError(where, "id", "expected a string id", kind="verdicts file")
         if order not in ORDERS:
-            raise SuiteError(
-                where, "order", f"{order!r} is not 'AB' or 'BA'", '"AB" means response_a was shown first.'
-            )
+            raise PairsFileError(
+                where, "order", f"{order!r} is not 'AB' or 'BA'", '"AB" means response_a was shown first.',
+                kind="verdicts file")
         if winner is not None and winner not in LABELS:
-            raise SuiteError(
+            raise PairsFileError(
                 where,
                 "winner",
                 f"{winner!r} is not 'A', 'B', 'tie' or null",
                 "Give the winner in the pair's own frame; null records a parse failure.",
+                kind="verdicts file",
             )
         verdicts.append(RecordedVerdict(pair_id, order, winner))
     return verdicts

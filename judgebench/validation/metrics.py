@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from itertools import combinations
 from typing import Any
 
@@ -81,6 +81,11 @@ class ValidationReport:
     """Judge vs annotator i (mean of the two orders' kappas)."""
     inter_annotator_kappa: dict[str, float | None]
     """Annotator i vs j, keyed "i-j" (1-based); empty with a single annotator."""
+    credentials: dict[str, Any] | None = None
+    """The judge's credentials with bootstrap intervals (judgebench.validation.credentials), when scored so."""
+
+    def with_credentials(self, credentials: dict[str, Any] | None) -> ValidationReport:
+        return replace(self, credentials=credentials)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (None for what cannot be computed)."""
@@ -103,9 +108,12 @@ class ValidationReport:
         rows += [(f"kappa, annotators {key}", _number(k)) for key, k in self.inter_annotator_kappa.items()]
         if self.inter_annotator_kappa:
             rows.append(("kappa, annotators (mean)", _number(_mean(self.inter_annotator_kappa.values()))))
-        return "\n".join(
-            ["| metric | value |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows)]
-        )
+        lines = ["| metric | value |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows)]
+        if self.credentials is not None:
+            from judgebench.validation.credentials import to_markdown
+
+            lines.append(to_markdown(self.credentials))
+        return "\n".join(lines)
 
 
 def _index(

@@ -11,7 +11,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from judgebench.errors import SuiteError
+from judgebench.errors import ConfigError, SuiteError
+
+
+class PairsFileError(SuiteError):
+    """A labelled-pairs or verdicts file is invalid; the message names the file and the field.
+
+    (A SuiteError for the exit code and the callers that catch it, but never called a suite file.)
+    """
+
+    def __init__(self, path: object, field: str | None, problem: str, hint: str | None = None,
+                 kind: str = "pairs file") -> None:
+        where = f"{path}" + (f", field `{field}`" if field else "")
+        ConfigError.__init__(self, f"Invalid {kind} {where}: {problem}", hint)
+        self.path = path
+        self.field = field
+
 
 Label = Literal["A", "B", "tie"]
 Order = Literal["AB", "BA"]
@@ -50,7 +65,7 @@ def _where(path: Path, lineno: int) -> str:
 
 def _text_field(row: dict[str, Any], name: str, path: Path, lineno: int) -> str:
     if name not in row:
-        raise SuiteError(
+        raise PairsFileError(
             _where(path, lineno),
             name,
             "the field is missing",
@@ -60,13 +75,13 @@ def _text_field(row: dict[str, Any], name: str, path: Path, lineno: int) -> str:
     if name == "id" and isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, str):
-        raise SuiteError(_where(path, lineno), name, f"expected a string, got {type(value).__name__}")
+        raise PairsFileError(_where(path, lineno), name, f"expected a string, got {type(value).__name__}")
     return value
 
 
 def _labels(row: dict[str, Any], path: Path, lineno: int) -> tuple[Label, ...]:
     if "label" not in row:
-        raise SuiteError(
+        raise PairsFileError(
             _where(path, lineno),
             "label",
             "the field is missing",
@@ -75,7 +90,7 @@ def _labels(row: dict[str, Any], path: Path, lineno: int) -> tuple[Label, ...]:
     raw = row["label"]
     values = raw if isinstance(raw, list) else [raw]
     if not values:
-        raise SuiteError(
+        raise PairsFileError(
             _where(path, lineno),
             "label",
             "the list of labels is empty",
@@ -83,7 +98,7 @@ def _labels(row: dict[str, Any], path: Path, lineno: int) -> tuple[Label, ...]:
         )
     for value in values:
         if value not in LABELS:
-            raise SuiteError(
+            raise PairsFileError(
                 _where(path, lineno),
                 "label",
                 f"{value!r} is not a label",
@@ -95,7 +110,7 @@ def _labels(row: dict[str, Any], path: Path, lineno: int) -> tuple[Label, ...]:
 def parse_pair(row: object, path: Path, lineno: int) -> LabelledPair:
     """Validate one decoded JSONL row; errors name the file, the line and the field."""
     if not isinstance(row, dict):
-        raise SuiteError(_where(path, lineno), None, f"expected a JSON object, got {type(row).__name__}")
+        raise PairsFileError(_where(path, lineno), None, f"expected a JSON object, got {type(row).__name__}")
     return LabelledPair(
         id=_text_field(row, "id", path, lineno),
         prompt=_text_field(row, "prompt", path, lineno),
@@ -111,7 +126,7 @@ def read_pairs_jsonl(path: str | Path) -> list[LabelledPair]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
-        raise SuiteError(path, None, "the file does not exist", "Check the path to the pairs file.") from None
+        raise PairsFileError(path, None, "the file does not exist", "Check the path to the pairs file.") from None
     pairs: list[LabelledPair] = []
     seen: dict[str, int] = {}
     for lineno, line in enumerate(lines, start=1):
@@ -120,7 +135,7 @@ def read_pairs_jsonl(path: str | Path) -> list[LabelledPair]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise SuiteError(
+            raise PairsFileError(
                 _where(path, lineno),
                 None,
                 f"not valid JSON ({exc.msg})",
@@ -128,7 +143,7 @@ def read_pairs_jsonl(path: str | Path) -> list[LabelledPair]:
             ) from None
         pair = parse_pair(row, path, lineno)
         if pair.id in seen:
-            raise SuiteError(
+            raise PairsFileError(
                 _where(path, lineno),
                 "id",
                 f"duplicate id {pair.id!r} (first on line {seen[pair.id]})",
@@ -137,5 +152,5 @@ def read_pairs_jsonl(path: str | Path) -> list[LabelledPair]:
         seen[pair.id] = lineno
         pairs.append(pair)
     if not pairs:
-        raise SuiteError(path, None, "the file holds no pairs", "Add one JSON object per line.")
+        raise PairsFileError(path, None, "the file holds no pairs", "Add one JSON object per line.")
     return pairs

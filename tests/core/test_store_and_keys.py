@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from judgebench.config import GenerationParams, ModelSpec
-from judgebench.generate import response_key
+from judgebench.plan import response_key
 from judgebench.records import Prompt
 from judgebench.store import Store
 

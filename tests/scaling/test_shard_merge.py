@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from judgebench import generate, pipeline
+from judgebench import pipeline, plan
 from judgebench.errors import ConfigError
 from judgebench.merge import MergeConflict, merge_stores
 from judgebench.records import Prompt
@@ -217,6 +217,6 @@ def test_judging_manifests_are_unioned(tmp_path: Path) -> None:
 def test_plan_keys_do_not_depend_on_the_shard(tmp_path: Path) -> None:
     suite = write_suite(tmp_path, "http://127.0.0.1:9/v1", prompts=PROMPTS)
     prepared = pipeline.load(suite)
-    keys = {p.key for p in generate.plan(prepared.suite, prepared.prompts)}
-    parts = [generate.plan(prepared.suite, Shard(i, 3).select(prepared.prompts)) for i in (1, 2, 3)]
+    keys = {p.key for p in plan.responses(prepared.suite, prepared.prompts)}
+    parts = [list(plan.responses(prepared.suite, Shard(i, 3).select(prepared.prompts))) for i in (1, 2, 3)]
     assert set().union(*({p.key for p in part} for part in parts)) == keys
