@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from judgebench import guards
 from judgebench.config import EndpointSpec, ModelSpec, Suite, load_suite
 from judgebench.engine import Budget, Endpoint, NullProgress, Progress, RunStats, execute
 from judgebench.errors import ConfigError, EndpointUnavailable, RunFailed, SuiteError
 from judgebench.hashing import content_hash
 from judgebench.promptset import load_prompts
 from judgebench.records import Prompt
+from judgebench.redaction import redact_url
 from judgebench.rubrics import Rubric, load_rubric
 from judgebench.store import Store
 
@@ -143,7 +145,7 @@ def check_reachable(prepared: Prepared, env: Mapping[str, str], models: Sequence
             socket.create_connection(address, timeout=min(spec.timeout, 10.0)).close()
         except OSError as e:
             raise EndpointUnavailable(
-                f"Cannot reach {url} (`{where}` in {prepared.path}): {e.strerror or type(e).__name__}.",
+                f"Cannot reach {redact_url(url)} (`{where}` in {prepared.path}): {e.strerror or type(e).__name__}.",
                 "Start the server, or fix `base_url` in the suite file. Nothing was written.",
             ) from None
 
@@ -158,6 +160,7 @@ def _api_key(spec: EndpointSpec, env: Mapping[str, str], what: str, path: Path |
                 f"{what} in {path}: the environment variable {spec.api_key_env} (api_key_env) is not set.",
                 f"Export it first: export {spec.api_key_env}=... (keys never go in suite files).",
             )
+        guards.check_key(value, spec.api_key_env, what, path)
         return value
     base_url = spec.base_url or env.get("OPENAI_BASE_URL")
     key = env.get("OPENAI_API_KEY")
@@ -166,6 +169,8 @@ def _api_key(spec: EndpointSpec, env: Mapping[str, str], what: str, path: Path |
             f"{what} in {path} uses the OpenAI API, but OPENAI_API_KEY is not set.",
             "Export OPENAI_API_KEY, set `api_key_env`, or point `base_url` at your own server.",
         )
+    if key:
+        guards.check_key(key, "OPENAI_API_KEY", what, path)
     return key
 
 
@@ -226,7 +231,7 @@ class Router:
             endpoint_id = f"openai:{base_url}:{spec.api_key_env}"
             if spec.prices is not None:  # one server, different prices (a model and the judge): priced apart
                 endpoint_id += f":{spec.prices.input_per_mtok}/{spec.prices.output_per_mtok}"
-            describe = f"{label} at {base_url or 'the OpenAI API'}"
+            describe = f"{label} at {redact_url(base_url) or 'the OpenAI API'}"
             check = None  # type: ignore[assignment]
         if endpoint_id not in self.endpoints:
             backend = OpenAIBackend(base_url=base_url, api_key=key, timeout=spec.timeout, name=endpoint_id)
@@ -254,6 +259,8 @@ class PipelineResult:
     stages: list[StageResult] = field(default_factory=list)
     leaderboard: dict[str, Any] | None = None
     out_dir: Path | None = None
+    parse_failure_rate: tuple[int, int] | None = None
+    """(parse failures, judgments stored) over the planned judgments of the models run, after judging."""
 
     @property
     def requests_sent(self) -> int:
@@ -328,6 +335,8 @@ def run(
         from judgebench.backends.vllm_server import install_exit_handlers
 
         install_exit_handlers()  # from the calling (main) thread: servers start in worker threads
+    if "report" in stages:
+        guards.check_out(options.leaderboards)
     if not options.store.exists() and ("generate" in stages or "judge" in stages):
         check_reachable(prepared, options.env, models)
     with _session(prepared, options) as (store, router, _stack):
@@ -343,6 +352,8 @@ def run(
 
         if "generate" in stages or "judge" in stages:
             asyncio.run(requests())
+        if "judge" in stages:
+            result.parse_failure_rate = guards.parse_failures(prepared, store, models)
         if "report" in stages:
             from judgebench.report import build_report, write_report
 
