@@ -83,12 +83,38 @@ class ServerOptions(Frozen):
     dtype: str | None = None
     max_model_len: int | None = Field(None, ge=16, le=100_000_000)
     tensor_parallel_size: int | None = Field(None, ge=1, le=1024)
-    gpu_memory_utilization: float | None = Field(None, gt=0.0, le=1.0)
+    pipeline_parallel_size: int | None = Field(None, ge=1, le=1024, description="vLLM --pipeline-parallel-size.")
+    data_parallel_size: int | None = Field(None, ge=1, le=1024, description="vLLM --data-parallel-size (engines in one server).")
+    data_parallel_backend: Literal["mp", "ray"] | None = Field(None, description="vLLM --data-parallel-backend.")
+    distributed_executor_backend: Literal["mp", "ray"] | None = Field(
+        None, description="vLLM --distributed-executor-backend; `ray` lets workers span a Ray cluster's nodes.")
+    gpu_memory_utilization: float | None = Field(
+        None, gt=0.0, le=1.0, description="Share of each of its devices' memory (vLLM's per-instance limit); "
+        "judgebench starts together only servers whose shares fit.")
+    gpus: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9:_-]{1,64}$")]] | None = Field(
+        None, min_length=1, description="Pin the server to these devices (ids as in CUDA_VISIBLE_DEVICES).")
+    replicas: int = Field(1, ge=1, le=64, description="Identical servers of this checkpoint; requests go to the least loaded.")
     max_lora_rank: int | None = Field(None, ge=1, le=65_536)
     enforce_eager: bool = True
     extra_args: list[str] = Field(default_factory=list)
     env: dict[str, str] = Field(default_factory=dict)
     startup_timeout: float = Field(600.0, gt=0, le=MAX_SECONDS)
+
+    @model_validator(mode="after")
+    def _pinned_devices_match_parallelism(self) -> ServerOptions:
+        if self.gpus is not None:
+            if len(set(self.gpus)) != len(self.gpus):
+                raise ValueError(f"`gpus` lists a device twice ({', '.join(self.gpus)})")
+            if len(self.gpus) != self.world_size * self.replicas:
+                raise ValueError(
+                    f"`gpus` pins {len(self.gpus)} device(s) but the server needs {self.world_size * self.replicas} "
+                    "(tensor_parallel_size x pipeline_parallel_size x data_parallel_size, times replicas)")
+        return self
+
+    @property
+    def world_size(self) -> int:
+        """Devices one server occupies: its tensor x pipeline x data parallel engines."""
+        return (self.tensor_parallel_size or 1) * (self.pipeline_parallel_size or 1) * (self.data_parallel_size or 1)
 
 
 class Prices(Frozen):
@@ -98,12 +124,32 @@ class Prices(Frozen):
     output_per_mtok: float = Field(0.0, ge=0, le=1e6)
 
 
+def _usable_url(v: str) -> str:
+    """A URL the client can use. Errors never quote it: it may carry credentials."""
+    if not v.isascii() or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in v):
+        raise ValueError("must be a plain http(s) URL (no spaces, control or non-ASCII characters)")
+    try:
+        parts = urlsplit(v)
+        port = parts.port
+    except ValueError:
+        raise ValueError("has an invalid port (a number from 1 to 65535 after the host, like :8000)") from None
+    if parts.scheme not in ("http", "https", "canary") or not parts.hostname:  # canary: see canaries.py
+        raise ValueError("must start with http:// or https:// and name a host, like http://127.0.0.1:8000/v1")
+    if port == 0:
+        raise ValueError("has an invalid port (a number from 1 to 65535 after the host, like :8000)")
+    return v
+
+
 class EndpointSpec(Frozen):
     """Where requests go: an OpenAI-compatible URL, or a vLLM server judgebench starts."""
 
     provider: Literal["openai", "vllm"] = "openai"
     model: str = Field(min_length=1)
     base_url: str | None = None
+    base_urls: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None, min_length=1, max_length=256,
+        description="Replicas serving the same model; the first names it (in content keys), requests go to the "
+        "least-loaded one, and `concurrency` applies to each.")
     api_key_env: str | None = None
     server: ServerOptions = Field(default_factory=ServerOptions)
     concurrency: int = Field(64, ge=1, le=4096)
@@ -114,26 +160,21 @@ class EndpointSpec(Frozen):
     @field_validator("base_url")
     @classmethod
     def _a_usable_url(cls, v: str | None) -> str | None:
-        """A URL the client can use. Errors never quote it: it may carry credentials."""
-        if v is None:
-            return v
-        if not v.isascii() or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in v):
-            raise ValueError("must be a plain http(s) URL (no spaces, control or non-ASCII characters)")
-        try:
-            parts = urlsplit(v)
-            port = parts.port
-        except ValueError:
-            raise ValueError("has an invalid port (a number from 1 to 65535 after the host, like :8000)") from None
-        if parts.scheme not in ("http", "https", "canary") or not parts.hostname:  # canary: see canaries.py
-            raise ValueError("must start with http:// or https:// and name a host, like http://127.0.0.1:8000/v1")
-        if port == 0:
-            raise ValueError("has an invalid port (a number from 1 to 65535 after the host, like :8000)")
-        return v
+        return None if v is None else _usable_url(v)
+
+    @field_validator("base_urls")
+    @classmethod
+    def _usable_urls(cls, v: list[str] | None) -> list[str] | None:
+        return None if v is None else [_usable_url(u) for u in v]
 
     @field_serializer("base_url")
     def _redacted(self, v: str | None) -> str | None:
         """Credentials in the URL never reach the store, manifests or pages (a hash stands in)."""
         return redact_url(v)
+
+    @field_serializer("base_urls")
+    def _redacted_all(self, v: list[str] | None) -> list[str] | None:
+        return None if v is None else [str(redact_url(u)) for u in v]
 
     @field_validator("api_key_env")
     @classmethod
@@ -143,6 +184,29 @@ class EndpointSpec(Frozen):
                 "must be the NAME of an environment variable (like OPENAI_API_KEY), never the key itself"
             )
         return v
+
+    @model_validator(mode="after")
+    def _replica_urls(self) -> EndpointSpec:
+        if self.base_urls is not None:
+            if self.base_url is not None:
+                raise ValueError("give either `base_url` or `base_urls` (replicas), not both")
+            if self.provider != "openai":
+                raise ValueError("`base_urls` is for provider: openai; a managed vLLM server takes `server.replicas`")
+            norm = [u.rstrip("/") for u in self.base_urls]
+            if len(set(norm)) != len(norm):
+                raise ValueError("`base_urls` lists a URL twice")
+        return self
+
+    @property
+    def urls(self) -> list[str | None]:
+        """Every URL requests may go to (None: the client's default, OPENAI_BASE_URL or the OpenAI API)."""
+        return list(self.base_urls) if self.base_urls else [self.base_url]
+
+    @property
+    def primary_url(self) -> str | None:
+        """The URL that names this endpoint in content keys: the first replica, so a run over replicas
+        writes the keys a run against that one server would."""
+        return self.urls[0]
 
 
 class ModelSpec(EndpointSpec):
@@ -319,7 +383,7 @@ def explain_validation(path: Path, exc: ValidationError, data: Any) -> SuiteErro
         field = _field_path(tuple(err["loc"]), data)
         first_field = first_field or field
         msg = _EXPECTED.get(err["type"], err["msg"])
-        secret = err["loc"][-1:] in (("api_key_env",), ("base_url",))  # keys, or URLs holding them
+        secret = bool({"api_key_env", "base_url", "base_urls"} & set(map(str, err["loc"])))  # keys, URLs with keys
         if err["type"] not in _EXPECTED and "input" in err and not isinstance(err["input"], dict | list) and not secret:
             msg += f" (got {json.dumps(err['input'], default=str)[:80]})"
         lines.append(f"`{field}`: {msg}")

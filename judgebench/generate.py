@@ -16,6 +16,7 @@ from judgebench.config import GenerationParams, ModelSpec, Suite
 from judgebench.engine import TOKEN_OVERHEAD, Caller, Job
 from judgebench.hashing import content_hash
 from judgebench.records import CompletionRequest, Message, Prompt, Usage
+from judgebench.redaction import redact_url
 from judgebench.store import Store
 
 
@@ -23,7 +24,7 @@ def model_identity(spec: ModelSpec) -> dict[str, Any]:
     """What makes two models the same model: where it is served and which weights answer."""
     ident: dict[str, Any] = {"provider": spec.provider, "model": spec.model}
     if spec.provider == "openai":
-        ident["base_url"] = (spec.base_url or "default").rstrip("/")
+        ident["base_url"] = (redact_url(spec.primary_url) or "default").rstrip("/")  # no credentials in manifests
     if spec.adapter or spec.base:
         ident |= {"base": spec.base, "adapter": spec.adapter}
     if spec.provider == "vllm" and spec.server.dtype:

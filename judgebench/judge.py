@@ -18,6 +18,7 @@ from judgebench.engine import Caller, Job, input_tokens_bound
 from judgebench.generate import response_key
 from judgebench.hashing import content_hash
 from judgebench.records import CompletionRequest, Message, Prompt
+from judgebench.redaction import redact_url
 from judgebench.rubrics import Rubric
 from judgebench.store import Store
 
@@ -27,7 +28,7 @@ Order = str  # "AB": the model is shown as A; "BA": the model is shown as B; "" 
 def judge_identity(judge: JudgeSpec) -> dict[str, Any]:
     ident: dict[str, Any] = {"provider": judge.provider, "model": judge.model}
     if judge.provider == "openai":
-        ident["base_url"] = (judge.base_url or "default").rstrip("/")
+        ident["base_url"] = (redact_url(judge.primary_url) or "default").rstrip("/")  # no credentials in manifests
     return ident
 
 
