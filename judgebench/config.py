@@ -450,7 +450,7 @@ def load_suite(path: str | Path) -> Suite:
     data = dict(data)
     prompts = data.get("prompts")
     if isinstance(prompts, str):
-        data["prompts"] = str((p.parent / prompts).resolve())
+        data["prompts"] = str((p.parent / prompts).absolute())  # resolved (and contained) when read
     _resolve_local_paths(p.parent, data)
     try:
         suite = Suite.model_validate(data)
@@ -471,5 +471,9 @@ def _resolve_local_paths(base: Path, data: dict[str, Any]) -> None:
             value = entry.get(key)
             if isinstance(value, str) and not value.startswith(BUILTIN_PREFIX):
                 candidate = base / value
-                if value.startswith((".", "/", "~")) or candidate.exists():
-                    entry[key] = str(candidate.expanduser().resolve()) if not value.startswith("~") else str(Path(value).expanduser())
+                try:
+                    if value.startswith((".", "/", "~")) or candidate.exists():
+                        entry[key] = (str(candidate.expanduser().resolve()) if not value.startswith("~")
+                                      else str(Path(value).expanduser()))
+                except (OSError, RuntimeError):  # a symlink loop: left as written, vLLM reports it
+                    continue

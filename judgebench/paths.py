@@ -64,6 +64,18 @@ def contained(path: Path, roots: Sequence[Path]) -> Path:
     raise UnsafePath(f"lies outside the suite's folder tree ({real} is not under {where})")
 
 
+def require_regular(path: Path) -> None:
+    """UnsafePath unless ``path`` is a regular file (``stat`` only: a FIFO is not opened)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise UnsafePath("does not exist") from None
+    except OSError as e:
+        raise UnsafePath("is a symlink loop" if e.errno == errno.ELOOP else f"cannot be read ({e.strerror})") from None
+    if not stat.S_ISREG(mode):
+        raise UnsafePath(f"is {_kind(mode)}, not a regular file")
+
+
 def read_regular(path: Path, limit: int) -> bytes:
     """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes; else UnsafePath."""
     try:

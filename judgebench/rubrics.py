@@ -22,7 +22,7 @@ from jinja2 import meta
 from judgebench import sandbox
 from judgebench.errors import TemplateError
 from judgebench.hashing import content_hash
-from judgebench.paths import UnsafePath, contained, read_regular
+from judgebench.paths import UnsafePath, contained, read_regular, require_regular
 from judgebench.protocols import Protocol, get_protocol
 
 MAX_TEMPLATE_BYTES = 1 << 20
@@ -139,7 +139,9 @@ def resolve_path(spec: str, suite_dir: Path | None) -> Path:
         if c.suffix != ".j2":
             raise TemplateError(f"Rubric {spec!r} is not a .j2 template.", hint)
         try:
-            return contained(c, [suite_dir, BUILTIN_DIR])
+            real = contained(c, [suite_dir, BUILTIN_DIR])
+            require_regular(real)
+            return real
         except UnsafePath as e:
             raise TemplateError(f"Rubric {spec!r} {e.problem}.", hint) from None
     raise TemplateError(f"Unknown rubric {spec!r} (looked for {', '.join(str(c) for c in candidates)}).", hint)

@@ -17,6 +17,7 @@ bounded waits leaves none (it gives up first, counted in ``gave_up``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import threading
@@ -137,6 +138,7 @@ class HostileServer:
 
     def _serve(self) -> None:
         loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
         self._loop = loop
         self._expired = asyncio.Event()
         server = loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
@@ -249,10 +251,8 @@ class HostileServer:
             try:
                 while not self._expired.is_set():
                     await writer.drain()
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._expired.wait(), self.interval)
-                    except TimeoutError:
-                        pass
                     if reader.at_eof() or writer.is_closing():
                         raise ConnectionResetError
                     writer.write(b" ")

@@ -13,36 +13,44 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reliability.helpers import cmd, connect, env, integrity, plan, write_suite
+from reliability.helpers import REPO, cmd, connect, env, integrity, plan, write_suite
 from reliability.hostile_server import MODES, NORMALISED, HostileServer
 
 HANG_GUARD = 900
 """Seconds after which a CLI run counts as hung (a failure, not a speed limit)."""
+RESULTS = REPO / "test-artifacts" / "reliability" / "hostile"
 RSS_BOUND_MB = 400
 """The gzip bombs inflate to 500 MB; a CLI that never inflates them stays far below this."""
 
 
 def _run(folder: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
-    """The CLI to completion, and its peak RSS in MB (wait4's ru_maxrss)."""
-    proc = subprocess.Popen(cmd(*args), cwd=folder, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    try:
-        out, err = proc.communicate(timeout=HANG_GUARD)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        pytest.fail(f"judgebench {' '.join(args)} hung for {HANG_GUARD} s")
-    # communicate() reaped it; its peak RSS is in the children's usage, which only grows:
-    import resource
+    """The CLI to completion, and its own peak RSS in MB (the kernel's, from wait4)."""
+    out_path, err_path = folder / "cli.stdout", folder / "cli.stderr"
+    with out_path.open("w") as out, err_path.open("w") as err:
+        proc = subprocess.Popen(cmd(*args), cwd=folder, env=env(), stdout=out, stderr=err)
+        guard = threading.Timer(HANG_GUARD, proc.kill)
+        guard.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            guard.cancel()
+    code = os.waitstatus_to_exitcode(status)
+    assert code != -9, f"judgebench {' '.join(args)} hung for {HANG_GUARD} s and was killed"
+    result = subprocess.CompletedProcess(args, code, out_path.read_text(), err_path.read_text())
+    return result, usage.ru_maxrss / 1024
 
-    rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return subprocess.CompletedProcess(args, proc.returncode, out, err), rss_mb
+
+def _record(name: str, **figures: Any) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(figures, indent=1, default=str) + "\n")
 
 
 def _suite(folder: Path, base_url: str) -> Path:
@@ -52,7 +60,7 @@ def _suite(folder: Path, base_url: str) -> Path:
 
 def _rows(store: Path, table: str) -> list[dict[str, Any]]:
     with connect(store) as db:
-        db.row_factory = __import__("sqlite3").Row
+        db.row_factory = sqlite3.Row
         return [dict(r) for r in db.execute(f"SELECT * FROM {table}")]
 
 
@@ -89,6 +97,9 @@ def test_a_hostile_generation_answer_becomes_error_rows(tmp_path: Path, mode: st
     assert _rows(store, "judgments") == [], "nothing to judge: every response failed"
     assert store.stat().st_size < 2 << 20, f"{mode}: the store grew to {store.stat().st_size} bytes"
     assert max(rss, rss2) < RSS_BOUND_MB, f"{mode}: peak RSS {max(rss, rss2):.0f} MB"
+    _record(f"generate-{mode}", exit=[res.returncode, again.returncode], peak_rss_mb=round(max(rss, rss2), 1),
+            store_bytes=store.stat().st_size, requests=counts.requests, hostile=counts.hostile,
+            gave_up=counts.gave_up, outlived=counts.outlived, bytes_sent=counts.bytes_sent, error=rows[0]["error"])
     if mode in ("oversized", "gzip-bomb"):
         assert all("larger than" in r["error"] for r in rows), rows[0]["error"]
         assert counts.hostile == 2 * planned.responses, "an oversized answer is not retried (it would come again)"
@@ -120,6 +131,7 @@ def test_a_repairable_answer_is_normalised_and_stored(tmp_path: Path, mode: str)
     assert len(_rows(store, "judgments")) == planned.judgments
     board = json.loads((tmp_path / "lb" / "rel" / "leaderboard.json").read_text())
     assert board["rows"]
+    _record(f"normalised-{mode}", exit=[res.returncode, again.returncode], hostile=hostile, sample=texts[0][-40:])
 
 
 JUDGE_MODES = ["usage-inf", "usage-huge", "content-object", "body-null", "gzip-bomb", "trickle"]
@@ -141,6 +153,7 @@ def test_a_hostile_judge_answer_becomes_error_rows(tmp_path: Path, mode: str) ->
     judgments = _rows(store, "judgments")
     assert len(judgments) == planned.judgments and all(j["status"] == "error" for j in judgments)
     assert (tmp_path / "lb" / "rel" / "leaderboard.json").exists(), "the report is still written"
+    _record(f"judge-{mode}", exit=res.returncode, peak_rss_mb=round(rss, 1), error=judgments[0]["error"])
 
 
 def test_the_hostile_server_is_bounded_and_loopback_only() -> None:
@@ -149,4 +162,3 @@ def test_the_hostile_server_is_bounded_and_loopback_only() -> None:
     assert srv._thread is not None and not srv._thread.is_alive(), "it stops itself"
     with pytest.raises(ValueError):
         HostileServer("no-such-mode")
-    assert os.environ.get("NO_SUCH") is None

@@ -57,6 +57,8 @@ def boundary(fn: F) -> F:
         except KeyboardInterrupt:
             _err("Interrupted. Everything received so far is stored; rerun to continue.")
             sys.exit(130)
+        except (click.exceptions.Exit, click.exceptions.ClickException, click.exceptions.Abort):
+            raise  # click's own ways to end a command (ctx.exit, usage errors)
         except Exception as e:  # noqa: BLE001 -- a bug of ours: still one paragraph, never a traceback
             if debug:
                 raise
