@@ -266,11 +266,14 @@ class _Watchdog:
         with self._cond:
             token = next(self._tokens)
             self._active[token] = threading.get_ident()
-            heapq.heappush(self._heap, (time.monotonic() + seconds, token))
+            deadline = time.monotonic() + seconds
+            wake = not self._heap or deadline < self._heap[0][0]  # else it already wakes up sooner
+            heapq.heappush(self._heap, (deadline, token))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="judgebench-render-watchdog", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            if wake:
+                self._cond.notify()
             return token
 
     def disarm(self, token: int) -> None:
@@ -309,11 +312,12 @@ def render(template: jinja2.Template, variables: dict[str, Any], limit: int,
         try:
             out: list[str] = []
             total = 0
-            chunks: Iterator[str] = template.generate(**variables)
+            cap = max(limit, MIN_LIMIT)
+            chunks: Iterator[str] = template.root_render_func(template.new_context(dict(variables)))
             for chunk in chunks:
                 total += len(chunk)
-                if total > _current().limit:
-                    raise RenderLimit(f"the output passed the render limit of {_current().limit:,} characters")
+                if total > cap:
+                    raise RenderLimit(f"the output passed the render limit of {cap:,} characters")
                 out.append(chunk)
             return "".join(out)
         finally:
@@ -326,13 +330,14 @@ def render(template: jinja2.Template, variables: dict[str, Any], limit: int,
 
 def limit_for(variables: dict[str, Any]) -> int:
     """Output allowed for these inputs: the fixed minimum plus four times the text they carry."""
-    def text_len(v: Any) -> int:
+    total = 0
+    stack: list[Any] = list(variables.values())
+    while stack:
+        v = stack.pop()
         if isinstance(v, str):
-            return len(v)
-        if isinstance(v, dict):
-            return sum(text_len(x) for x in v.values())
-        if isinstance(v, list | tuple):
-            return sum(text_len(x) for x in v)
-        return 0
-
-    return MIN_LIMIT + 4 * sum(text_len(v) for v in variables.values())
+            total += len(v)
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, list | tuple):
+            stack.extend(v)
+    return MIN_LIMIT + 4 * total

@@ -326,6 +326,8 @@ class Store:
     def _write(self, sql: str, params: tuple[Any, ...]) -> None:
         try:
             self._db.execute(sql, params)
+        except (sqlite3.InterfaceError, sqlite3.ProgrammingError):
+            raise  # a value that cannot be stored: that row's problem (the engine records an error), not the store's
         except sqlite3.Error as e:
             raise _store_error(self.path, e) from None
 
