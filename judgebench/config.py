@@ -154,7 +154,7 @@ class EndpointSpec(Frozen):
     server: ServerOptions = Field(default_factory=ServerOptions)
     concurrency: int = Field(64, ge=1, le=4096)
     timeout: float = Field(120.0, gt=0, le=MAX_SECONDS,
-                           description="Seconds one request may take in all (connect, wait, read the whole answer).")
+                           description="Seconds the server has for a whole answer once a request is sent (not per read).")
     prices: Prices | None = None
 
     @field_validator("base_url")

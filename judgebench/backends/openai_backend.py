@@ -2,8 +2,10 @@
 
 The endpoint is untrusted, so every exchange is bounded here rather than in a client library:
 
-* one total deadline per request (``timeout``: connect, wait and the whole body), not only a
-  per-read timeout -- a server trickling a byte every half second cannot keep a request alive;
+* one total deadline per request: from the moment it is sent, the server has ``timeout``
+  seconds for the whole answer (a per-read timeout alone let a server trickling a byte every half
+  second keep a request alive forever); waiting for a pooled connection and connecting have their
+  own bounds (``timeout`` and 30 s), and an outer bound of 2 x ``timeout`` + 30 s holds regardless;
 * a body size cap derived from ``max_tokens`` (:func:`body_cap`), counted on the *decoded*
   bytes: gzip/deflate are decompressed here with an output limit, so a small compressed answer
   cannot inflate to gigabytes; error bodies are capped too;
@@ -181,26 +183,41 @@ class OpenAIBackend:
         return body
 
     async def complete(self, request: CompletionRequest) -> Completion:
-        import httpx
-
         payload = json.dumps(self._body(request), ensure_ascii=False, allow_nan=False).encode("utf-8", "replace")
+        loop = asyncio.get_running_loop()
+        # Waiting for a pooled connection and connecting have their own httpx timeouts; from the moment
+        # the request is sent, the server has `timeout` seconds in all (a trickle cannot extend it).
+        # The outer bound holds even if the transport never reports sending.
         try:
-            async with asyncio.timeout(self.timeout):
-                async with self._client.stream("POST", self._url, content=payload) as response:
-                    status = response.status_code
-                    if status >= 300:
-                        detail = _error_detail(await _read_error(response) if status >= 400 else "")
-                        self._raise_status(status, detail, response.headers)
-                    text = await _read(response, body_cap(request))
+            async with asyncio.timeout(loop.time() + 2 * self.timeout + 30.0) as deadline:
+
+                async def trace(event: str, info: Any) -> None:
+                    if event.endswith("send_request_headers.started"):
+                        deadline.reschedule(loop.time() + self.timeout)
+
+                text = await self._exchange(request, payload, trace)
         except TimeoutError:
             raise TransientBackendError(f"no complete answer within the timeout ({self.timeout:g} s)") from None
+        return parse_answer(text)
+
+    async def _exchange(self, request: CompletionRequest, payload: bytes, trace: Any) -> str:
+        """Send one request and read its (capped) body; HTTP and transport failures are classified."""
+        import httpx
+
+        try:
+            async with self._client.stream("POST", self._url, content=payload,
+                                           extensions={"trace": trace}) as response:
+                status = response.status_code
+                if status >= 300:
+                    detail = _error_detail(await _read_error(response) if status >= 400 else "")
+                    self._raise_status(status, detail, response.headers)
+                return await _read(response, body_cap(request))
         except httpx.TimeoutException:
             raise TransientBackendError("request timed out") from None
         except httpx.TransportError as e:
             raise ConnectionFailure(f"cannot connect to {self.shown_url} ({type(e).__name__})") from None
         except httpx.HTTPError as e:
             raise TransientBackendError(f"the answer could not be read ({type(e).__name__})") from None
-        return parse_answer(text)
 
     def _raise_status(self, status: int, detail: str, headers: Any) -> None:
         if self._secret:  # servers quote a wrong key back ("Incorrect API key provided: sk-...")
