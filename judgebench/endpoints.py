@@ -17,11 +17,13 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from judgebench import guards
 from judgebench.backends.base import Backend
 from judgebench.config import EndpointSpec, ModelSpec
 from judgebench.engine import Endpoint
 from judgebench.errors import ConfigError, EndpointUnavailable
 from judgebench.prepared import Prepared
+from judgebench.redaction import redact_url
 
 
 def api_key(spec: EndpointSpec, env: Mapping[str, str], what: str, path: Path | None) -> str | None:
@@ -35,6 +37,7 @@ def api_key(spec: EndpointSpec, env: Mapping[str, str], what: str, path: Path | 
                 f"{what} in {path}: the environment variable {spec.api_key_env} (api_key_env) is not set.",
                 f"Export it first: export {spec.api_key_env}=... (keys never go in suite files).",
             )
+        guards.check_key(value, spec.api_key_env, what, path)
         return value
     base_url = spec.primary_url or env.get("OPENAI_BASE_URL")
     key = env.get("OPENAI_API_KEY")
@@ -43,6 +46,8 @@ def api_key(spec: EndpointSpec, env: Mapping[str, str], what: str, path: Path | 
             f"{what} in {path} uses the OpenAI API, but OPENAI_API_KEY is not set.",
             "Export OPENAI_API_KEY, set `api_key_env`, or point `base_url` at your own server.",
         )
+    if key:
+        guards.check_key(key, "OPENAI_API_KEY", what, path)
     return key
 
 
@@ -104,7 +109,7 @@ def check_reachable(prepared: Prepared, env: Mapping[str, str], models: Sequence
                 url = ", ".join(u for u, _ in failures)
                 where = where.replace(".base_url", ".base_urls")
             raise EndpointUnavailable(
-                f"Cannot reach {url} (`{where}` in {prepared.path}): {error.strerror or type(error).__name__}.",
+                f"Cannot reach {redact_url(url)} (`{where}` in {prepared.path}): {error.strerror or type(error).__name__}.",
                 "Start the server, or fix `base_url` in the suite file. Nothing was written.",
             ) from None
 
@@ -155,7 +160,7 @@ class Router:
             urls = [u or self._env.get("OPENAI_BASE_URL") for u in spec.urls]
             served = spec.model
             server = f"openai:{'|'.join(map(str, urls))}:{spec.api_key_env}:{spec.timeout}"
-            describe = f"{label} at {', '.join(u or 'the OpenAI API' for u in urls)}"
+            describe = f"{label} at {', '.join(redact_url(u) or 'the OpenAI API' for u in urls)}"
         if server not in self._backends:
             key = api_key(spec, self._env, label[0].upper() + label[1:], self._prepared.path)
             backends = [OpenAIBackend(base_url=u, api_key=key, timeout=spec.timeout, name=f"{server}:{u}") for u in urls]
@@ -164,7 +169,7 @@ class Router:
             else:
                 from judgebench.backends.replicas import ReplicaBackend
 
-                self._backends[server] = ReplicaBackend(backends, [str(u) for u in urls], describe=label, name=server)
+                self._backends[server] = ReplicaBackend(backends, [str(redact_url(u)) for u in urls], describe=label, name=server)
         lane = f"{server} ({label})"
         # Replicas: `concurrency` applies to each of them.
         self.endpoints[lane] = Endpoint(backend=self._backends[server], concurrency=spec.concurrency * len(urls),

@@ -259,6 +259,17 @@ async def execute(
                 stats.errors += 1
                 stats.errors_by_endpoint[name] = stats.errors_by_endpoint.get(name, 0) + 1
                 stats.first_error = stats.first_error or f"{endpoint.describe}: {e}"
+            except Exception as e:  # noqa: BLE001 -- whatever an answer makes go wrong fails this job only
+                failure = _unexpected(e)
+                try:
+                    job.on_error(failure)
+                except RunIncomplete as stopped:  # the store itself failed: stop cleanly
+                    if not stop:
+                        stop.append(stopped)
+                    return
+                stats.errors += 1
+                stats.errors_by_endpoint[name] = stats.errors_by_endpoint.get(name, 0) + 1
+                stats.first_error = stats.first_error or f"{endpoint.describe}: {failure}"
             finally:
                 budget.release(caller.prepaid, bound)
                 caller.prepaid = 0
@@ -277,6 +288,12 @@ async def execute(
     if stop:
         raise stop[0]
     return stats
+
+
+def _unexpected(e: Exception) -> BackendError:
+    """A job's unexpected exception as an error record's text (type and a short, storable message)."""
+    text = str(e).encode("utf-8", "replace").decode("utf-8")[:200]
+    return BackendError(f"the answer could not be handled ({type(e).__name__}: {text})")
 
 
 def _unavailable(endpoint: Endpoint, e: BackendError) -> RunIncomplete:

@@ -23,6 +23,7 @@ Tree::
         ├── EndpointUnavailable(3) connection refused / DNS / repeated timeouts
         ├── ServerError        (3) a vLLM server that died or never became healthy
         ├── StoreError         (3) the SQLite store is read-only, full or corrupt
+        │   └── ForeignStore   (2) --store names another program's SQLite database (left untouched)
         └── BudgetExceeded     (3) --max-requests / --max-cost reached; rerun continues
 """
 
@@ -90,6 +91,12 @@ class ServerError(RunIncomplete):
 
 class StoreError(RunIncomplete):
     """The store cannot be opened or written (read-only, disk full, corrupt)."""
+
+
+class ForeignStore(StoreError):
+    """The store path holds an SQLite database that is not judgebench's: a wrong flag (exit 2)."""
+
+    exit_code = 2
 
 
 class BudgetExceeded(RunIncomplete):

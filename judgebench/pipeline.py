@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from judgebench import guards
 from judgebench.endpoints import Router, check_endpoints, check_reachable
 from judgebench.engine import Budget, NullProgress, Progress, StageResult
 from judgebench.errors import RunFailed
@@ -57,6 +58,8 @@ class PipelineResult:
     stages: list[StageResult] = field(default_factory=list)
     leaderboard: dict[str, Any] | None = None
     out_dir: Path | None = None
+    parse_failure_rate: tuple[int, int] | None = None
+    """(parse failures, judgments stored) over the planned judgments of the models run, after judging."""
 
     @property
     def requests_sent(self) -> int:
@@ -95,6 +98,8 @@ def run(
         from judgebench.backends.vllm_server import install_exit_handlers
 
         install_exit_handlers()  # from the calling (main) thread: servers start in worker threads
+    if "report" in stages:
+        guards.check_out(options.leaderboards)
     requesting = "generate" in stages or "judge" in stages
     if requesting and not options.store.exists():
         check_endpoints(prepared, options.env, models if "generate" in stages else [], "judge" in stages)
@@ -113,6 +118,8 @@ def run(
 
         if "generate" in stages or "judge" in stages:
             asyncio.run(requests())
+        if "judge" in stages:
+            result.parse_failure_rate = guards.parse_failures(prepared, store, models)
         if "report" in stages:
             from judgebench.judge_validation import judge_credentials
             from judgebench.report import build_report, write_report

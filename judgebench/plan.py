@@ -26,6 +26,7 @@ from pydantic import BaseModel
 from judgebench.config import EndpointSpec, GenerationParams, JudgeSpec, ModelSpec, Suite
 from judgebench.hashing import content_hash
 from judgebench.records import Prompt
+from judgebench.redaction import redact_url
 from judgebench.rubrics import Rubric
 
 JUDGMENT_KEY_VERSION = 2
@@ -116,7 +117,7 @@ def keyed_fields(spec: BaseModel, excluded: Iterable[str], always: frozenset[str
                 out[name] = nested
             continue
         if name == "base_url" and isinstance(value, str):
-            value = value.rstrip("/")
+            value = str(redact_url(value)).rstrip("/")  # keys and manifests never hold credentials
         if path not in always and not info.is_required() and value == info.get_default(call_default_factory=True):
             continue
         out[name] = _jsonable(value)
@@ -143,7 +144,7 @@ def model_identity(spec: ModelSpec) -> dict[str, Any]:
     """Which weights answer, where: the legacy core of a response key (also shown in manifests)."""
     ident: dict[str, Any] = {"provider": spec.provider, "model": spec.model}
     if spec.provider == "openai":
-        ident["base_url"] = (spec.primary_url or "default").rstrip("/")
+        ident["base_url"] = (redact_url(spec.primary_url) or "default").rstrip("/")  # no credentials in manifests
     if spec.adapter or spec.base:
         ident |= {"base": spec.base, "adapter": spec.adapter}
     if spec.provider == "vllm" and spec.server.dtype:

@@ -7,25 +7,36 @@ from pathlib import Path
 from typing import Any
 
 from judgebench.errors import SuiteError
+from judgebench.paths import UnsafePath, contained, read_regular
 from judgebench.records import Prompt
 
 MAX_PROMPT_CHARS = 200_000
 """A prompt longer than this is almost surely a mistake (a pasted file); no judge context fits it."""
 
+MAX_FILE_BYTES = 256 << 20
+"""A prompt file bigger than this is not a prompt set (and would not fit a run's memory anyway)."""
+
 _ALLOWED = {"id", "prompt", "turns", "category", "reference_answer", "question_id", "reference"}
 
 
 def load_prompts(path: Path, suite_file: object = None) -> list[Prompt]:
-    """Parse ``path``; every problem raises SuiteError naming the file, line and field."""
+    """Parse ``path``; every problem raises SuiteError naming the file, line and field.
+
+    With ``suite_file`` the prompt file must be a regular file inside the suite's folder tree
+    (a suite from a pull request must not read ``/proc/self/environ`` or a FIFO).
+    """
     where = suite_file or path
+    hint = "`prompts:` is a regular JSONL file inside the suite's folder, named relative to the suite file."
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise SuiteError(where, "prompts", f"the prompt file {path} does not exist",
-                         "`prompts:` is a JSONL file relative to the suite file.") from None
-    except IsADirectoryError:
-        raise SuiteError(where, "prompts", f"{path} is a folder, not a JSONL file",
-                         "`prompts:` is a JSONL file relative to the suite file.") from None
+        if suite_file is not None:
+            path = contained(path, [Path(str(suite_file)).parent])
+        raw = read_regular(path, MAX_FILE_BYTES)
+    except UnsafePath as e:
+        if e.problem == "does not exist":
+            raise SuiteError(where, "prompts", f"the prompt file {path} does not exist", hint) from None
+        if "folder" in e.problem and "outside" not in e.problem:
+            raise SuiteError(where, "prompts", f"{path} is a folder, not a JSONL file", hint) from None
+        raise SuiteError(where, "prompts", f"the prompt file {path} {e.problem}", hint) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:

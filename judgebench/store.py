@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from judgebench.errors import StoreError
+from judgebench.errors import ForeignStore, StoreError
 from judgebench.hashing import content_hash
 
 SCHEMA_VERSION = 2
@@ -84,9 +84,12 @@ _STORE_CODES = {
 }
 
 
-def _store_error(path: Path, exc: sqlite3.Error) -> StoreError:
+def _store_error(path: Path, exc: sqlite3.Error, reading: bool = False) -> StoreError:
     code = getattr(exc, "sqlite_errorcode", None)
     what = _STORE_CODES.get((code or 0) & 0xFF, str(exc))
+    if reading:
+        return StoreError(f"Cannot read the store {path}: {what}.",
+                          "Run `sqlite3 STORE 'PRAGMA integrity_check'`; pass --store PATH to start a new store.")
     if (code or 0) & 0xFF in (8, 14) and not os.access(path.parent, os.W_OK):
         # WAL needs its -wal/-shm files beside the store, so a read-only folder fails at open.
         what = "its folder is read-only (a read-only file system or mount, or no write permission)"
@@ -134,6 +137,7 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
             self._db.execute("PRAGMA busy_timeout = 60000")
+            self._check_ours()
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._migrate()
@@ -144,6 +148,30 @@ class Store:
                 f"Cannot create the store {self.path}: {e.strerror}.",
                 "Pass --store PATH to a writable location.",
             ) from None
+
+    def _check_ours(self) -> None:
+        """Refuse, before anything is written, a file that is another program's database.
+
+        An empty (new) database is ours to set up; one with tables must have judgebench's ``meta``
+        table with a schema version, or nothing -- not even the WAL switch -- touches it.
+        """
+        tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables:
+            return
+        version = None
+        if "meta" in tables:
+            try:
+                row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                version = row[0] if row else None
+            except sqlite3.OperationalError:  # a `meta` table of someone else's shape
+                version = None
+        if version is None or not str(version).isdigit():
+            shown = ", ".join(sorted(tables)[:5]) + (" ..." if len(tables) > 5 else "")
+            raise ForeignStore(
+                f"The file {self.path} is an SQLite database, but not a judgebench store (its tables: {shown}); "
+                "it was left untouched.",
+                "Pass --store with a judgebench store, or a path where a new one can be created.",
+            )
 
     def _migrate(self) -> None:
         self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
@@ -298,6 +326,8 @@ class Store:
     def _write(self, sql: str, params: tuple[Any, ...]) -> None:
         try:
             self._db.execute(sql, params)
+        except (sqlite3.InterfaceError, sqlite3.ProgrammingError):
+            raise  # a value that cannot be stored: that row's problem (the engine records an error), not the store's
         except sqlite3.Error as e:
             raise _store_error(self.path, e) from None
 
@@ -311,25 +341,29 @@ class Store:
                 marks = ",".join("?" * len(chunk))
                 yield from self._db.execute(f"SELECT {columns} FROM {table} WHERE key IN ({marks})", chunk)
         except sqlite3.Error as e:
-            raise _store_error(self.path, e) from None
+            raise _store_error(self.path, e, reading=True) from None
         finally:
             self._db.row_factory = None
 
     def responses(self, keys: Iterable[str]) -> dict[str, ResponseRow]:
         out: dict[str, ResponseRow] = {}
-        for r in list(self._select_in("responses", list(dict.fromkeys(keys)))):
+        with self._reading():
+            found = list(self._select_in("responses", list(dict.fromkeys(keys))))
+        for r in found:
             out[r["key"]] = ResponseRow(
                 r["key"], r["status"], r["text"], r["prompt_tokens"], r["completion_tokens"], r["error"],
-                r["attempts"], json.loads(r["info"]),
+                r["attempts"], self._info(r["info"]),
             )
         return out
 
     def judgments(self, keys: Iterable[str]) -> dict[str, JudgmentRow]:
         out: dict[str, JudgmentRow] = {}
-        for r in list(self._select_in("judgments", list(dict.fromkeys(keys)))):
+        with self._reading():
+            found = list(self._select_in("judgments", list(dict.fromkeys(keys))))
+        for r in found:
             out[r["key"]] = JudgmentRow(
                 r["key"], r["status"], r["label"], r["preference"], r["score"], r["reasoning"], r["raw"],
-                r["prompt_tokens"], r["completion_tokens"], r["error"], r["attempts"], json.loads(r["info"]),
+                r["prompt_tokens"], r["completion_tokens"], r["error"], r["attempts"], self._info(r["info"]),
             )
         return out
 
@@ -341,28 +375,55 @@ class Store:
         return {r["key"]: (r["status"], r["attempts"])
                 for r in list(self._select_in(table, list(dict.fromkeys(keys)), "key, status, attempts"))}
 
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Reads of a damaged store (bad pages, hand-edited JSON) raise StoreError, not a traceback."""
+        try:
+            yield
+        except sqlite3.Error as e:
+            raise _store_error(self.path, e, reading=True) from None
+        except (ValueError, TypeError, KeyError) as e:  # JSON columns that do not parse
+            raise StoreError(
+                f"Cannot read the store {self.path}: a stored row is damaged ({type(e).__name__}).",
+                "Run `sqlite3 STORE 'PRAGMA integrity_check'`; pass --store PATH to start a new store.",
+            ) from None
+
+    def _info(self, text: Any) -> dict[str, Any]:
+        with self._reading():
+            info = json.loads(text)
+        if not isinstance(info, dict):
+            raise StoreError(f"Cannot read the store {self.path}: a stored row's info is damaged.",
+                             "Pass --store PATH to start a new store.")
+        return info
+
     def suite(self, name: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-        row = self._db.execute("SELECT config, prompts FROM suites WHERE name = ?", (name,)).fetchone()
-        return (json.loads(row[0]), json.loads(row[1])) if row else None
+        with self._reading():
+            row = self._db.execute("SELECT config, prompts FROM suites WHERE name = ?", (name,)).fetchone()
+            return (json.loads(row[0]), json.loads(row[1])) if row else None
 
     def manifests(self, suite: str, model: str) -> list[dict[str, Any]]:
         """The judging manifests recorded for ``model`` of ``suite``, most recently used first."""
-        rows = self._db.execute(
-            "SELECT manifest FROM judging_manifests WHERE suite = ? AND model = ? ORDER BY last_at DESC, first_at DESC",
-            (suite, model),
-        ).fetchall()
-        return [json.loads(r[0]) for r in rows]
+        with self._reading():
+            rows = self._db.execute(
+                "SELECT manifest FROM judging_manifests WHERE suite = ? AND model = ? "
+                "ORDER BY last_at DESC, first_at DESC",
+                (suite, model),
+            ).fetchall()
+            return [json.loads(r[0]) for r in rows]
 
     def suite_names(self) -> list[str]:
-        return [r[0] for r in self._db.execute("SELECT name FROM suites ORDER BY name")]
+        with self._reading():
+            return [r[0] for r in self._db.execute("SELECT name FROM suites ORDER BY name")]
 
     def counts(self) -> dict[str, int]:
         """Row counts per table and status (tests and diagnostics)."""
         out: dict[str, int] = {}
-        for table in ("responses", "judgments"):
-            for status, n in self._db.execute(f"SELECT status, COUNT(*) FROM {table} GROUP BY status"):
-                out[f"{table}.{status}"] = n
+        with self._reading():
+            for table in ("responses", "judgments"):
+                for status, n in self._db.execute(f"SELECT status, COUNT(*) FROM {table} GROUP BY status"):
+                    out[f"{table}.{status}"] = n
         return out
 
     def integrity_ok(self) -> bool:
-        return bool(self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
+        with self._reading():
+            return bool(self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok")

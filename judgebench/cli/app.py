@@ -12,6 +12,7 @@ This is the package's one error boundary. Exit codes:
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -56,8 +57,31 @@ def boundary(fn: F) -> F:
         except KeyboardInterrupt:
             _err("Interrupted. Everything received so far is stored; rerun to continue.")
             sys.exit(130)
+        except (click.exceptions.Exit, click.exceptions.ClickException, click.exceptions.Abort):
+            raise  # click's own ways to end a command (ctx.exit, usage errors)
+        except Exception as e:  # noqa: BLE001 -- a bug of ours: still one paragraph, never a traceback
+            if debug:
+                raise
+            text = str(e).encode("utf-8", "replace").decode("utf-8")[:300]
+            _err(f"error: internal error ({type(e).__name__}: {text}).\n"
+                 "This is a bug in judgebench; everything received is stored. Rerun with --debug for the "
+                 "traceback and report it.")
+            sys.exit(3)
 
     return wrapper  # type: ignore[return-value]
+
+
+class FiniteFloat(click.FloatRange):
+    """A FloatRange that refuses nan and inf (``--max-cost nan`` compares false to every bound, so
+    click would accept it, and it would silently disable the budget)."""
+
+    name = "finite float"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return super().convert(number, param, ctx)
 
 
 def _err(text: str) -> None:
@@ -89,8 +113,8 @@ def main(ctx: click.Context, debug: bool) -> None:
 def common_options(fn: F) -> F:
     fn = click.option("--store", type=click.Path(dir_okay=False), help="SQLite store (default: .judgebench/store.sqlite beside the suite).")(fn)
     fn = click.option("--out", type=click.Path(file_okay=False), help="Leaderboards folder (default: ./leaderboards).")(fn)
-    fn = click.option("--max-requests", type=click.IntRange(min=0), help="Stop cleanly after this many requests.")(fn)
-    fn = click.option("--max-cost", type=click.FloatRange(min=0), help="Stop cleanly before spending more USD than this (prices from the suite).")(fn)
+    fn = click.option("--max-requests", type=click.IntRange(min=0, max=10**12), help="Stop cleanly after this many requests.")(fn)
+    fn = click.option("--max-cost", type=FiniteFloat(min=0), help="Stop cleanly before spending more USD than this (prices from the suite).")(fn)
     fn = click.option("--model", "models", multiple=True, help="Only these models (and their references). Repeatable.")(fn)
     return fn
 

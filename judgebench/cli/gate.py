@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from judgebench.cli.app import boundary, main, prepared_for_report
+from judgebench.cli.app import FiniteFloat, boundary, main, prepared_for_report
 
 GATE_EXIT_CODES = """
 Exit codes: 0 passed · 1 the gate failed (regression, failure rate or floor) · 2 bad usage or
@@ -63,13 +63,13 @@ def _write(path: str | None, text: str, append: bool = False) -> None:
 @click.option("--candidate", help="The new checkpoint (default: gate.candidate in the suite).")
 @click.option("--baseline", help="The checkpoint it must not be worse than (default: gate.baseline).")
 @click.option("--reference", help="Reference both are judged against (default: the suite's first).")
-@click.option("--margin", type=click.FloatRange(min=0), help="Largest tolerated drop in win rate, in points.")
-@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+@click.option("--margin", type=FiniteFloat(min=0), help="Largest tolerated drop in win rate, in points.")
+@click.option("--alpha", type=FiniteFloat(0, 1, min_open=True, max_open=True),
               help="Significance level: the interval is the two-sided (1 − alpha) paired bootstrap.")
-@click.option("--max-parse-failures", type=click.FloatRange(0, 1), help="Largest tolerated parse-failure rate (0-1).")
-@click.option("--max-errors", type=click.FloatRange(0, 1), help="Largest tolerated error rate (0-1).")
-@click.option("--min-win-rate", type=click.FloatRange(0, 100), help="Floor on the candidate's win rate vs the reference, in points.")
-@click.option("--rounds", type=click.IntRange(min=100), help="Bootstrap rounds (default: gate.rounds).")
+@click.option("--max-parse-failures", type=FiniteFloat(0, 1), help="Largest tolerated parse-failure rate (0-1).")
+@click.option("--max-errors", type=FiniteFloat(0, 1), help="Largest tolerated error rate (0-1).")
+@click.option("--min-win-rate", type=FiniteFloat(0, 100), help="Floor on the candidate's win rate vs the reference, in points.")
+@click.option("--rounds", type=click.IntRange(min=100, max=20_000), help="Bootstrap rounds (default: gate.rounds).")
 @click.option("--no-run", is_flag=True, help="Gate only on stored results (implied for suites named from --store).")
 @click.option("--store", type=click.Path(dir_okay=False), help="The store (default: beside the suite file).")
 @click.option("--markdown", type=click.Path(dir_okay=False), help="Write a markdown summary here "

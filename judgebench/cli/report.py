@@ -7,7 +7,14 @@ from pathlib import Path
 
 import click
 
-from judgebench.cli.app import EXIT_CODES_HELP, boundary, leaderboards_dir, main, prepared_for_report
+from judgebench.cli.app import (
+    EXIT_CODES_HELP,
+    FiniteFloat,
+    boundary,
+    leaderboards_dir,
+    main,
+    prepared_for_report,
+)
 from judgebench.errors import ConfigError
 
 
@@ -36,8 +43,8 @@ def report(suite: str, store: str | None, out: str | None) -> None:
 @click.argument("b")
 @click.option("--reference", help="Reference both were compared with (default: the suite's first).")
 @click.option("--store", type=click.Path(dir_okay=False))
-@click.option("--rounds", type=click.IntRange(min=100), default=2000, show_default=True)
-@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05, show_default=True)
+@click.option("--rounds", type=click.IntRange(min=100, max=20_000), default=2000, show_default=True)
+@click.option("--alpha", type=FiniteFloat(0, 1, min_open=True, max_open=True), default=0.05, show_default=True)
 @boundary
 def compare(suite: str, a: str, b: str, reference: str | None, store: str | None, rounds: int, alpha: float) -> None:
     """Paired comparison of models A and B judged against the same reference on the same prompts."""
@@ -70,10 +77,12 @@ def compare(suite: str, a: str, b: str, reference: str | None, store: str | None
 @boundary
 def publish(suites: tuple[str, ...], source: str, out: str) -> None:
     """Copy the static leaderboard site (all suites, or the SUITES named) into OUT."""
+    from judgebench.guards import check_out
     from judgebench.site.render import publish as do_publish
 
     src = Path(source)
     if not src.is_dir():
         raise ConfigError(f"No leaderboards folder at {src}.", "Run `judgebench report SUITE` first, or pass --source.")
+    check_out(Path(out))
     path = do_publish(src, list(suites) or None, Path(out))
     click.echo(f"Published to {path}")

@@ -12,7 +12,7 @@ from judgebench.cli.app import EXIT_CODES_HELP, boundary, common_options, leader
 
 def _run_stages(suite: str | None, stages: tuple[str, ...], store: str | None, out: str | None,
                 max_requests: int | None, max_cost: float | None, models: tuple[str, ...]) -> None:
-    from judgebench import pipeline
+    from judgebench import guards, pipeline
     from judgebench.console import make_progress, print_leaderboard, print_stage_summary
 
     path = suite_path(suite)
@@ -25,11 +25,15 @@ def _run_stages(suite: str | None, stages: tuple[str, ...], store: str | None, o
         max_cost=max_cost,
         models=models or None,
     )
+    for warning in guards.budget_warnings(prepared, options):
+        click.echo(f"warning: {warning}", err=True)
     with make_progress() as progress:
         result = pipeline.run(prepared, options, stages, progress)
     print_stage_summary(result)
     if result.leaderboard is not None:
         print_leaderboard(result.leaderboard, result.out_dir)
+    if result.parse_failure_rate is not None:  # unreadable verdicts fail the run (gate has its own limit)
+        guards.check_parse_failures(prepared, *result.parse_failure_rate)
 
 
 @main.command(epilog=EXIT_CODES_HELP)

@@ -107,8 +107,13 @@ def _preference(raw: Any, where: str) -> tuple[float | None, float | None]:
 def _rows(path: Path) -> list[dict[str, Any]]:
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"cannot read AlpacaEval annotations {path}: it is not UTF-8 (bad byte at offset "
+                          f"{exc.start})", "Save the file as UTF-8 (AlpacaEval writes UTF-8 JSON).") from None
+    except RecursionError:
+        raise ConfigError(f"cannot read AlpacaEval annotations {path}: JSON nested too deeply", _HINT) from None
     except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"cannot read AlpacaEval annotations {path}: {exc}", _HINT) from exc
+        raise ConfigError(f"cannot read AlpacaEval annotations {path}: {exc}", _HINT) from None
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise ConfigError(f"{path} is not a JSON list of annotation rows", _HINT)
     return rows

@@ -223,7 +223,7 @@ class FakeOpenAIServer:
                     k, _, v = h.decode("latin-1").partition(":")
                     headers[k.strip().lower()] = v.strip()
                 body = await reader.readexactly(int(headers.get("content-length", "0") or 0))
-                status, payload, extra = await self._route(method, path, body, headers)
+                status, payload, extra = await self._route(method, path.split("?", 1)[0], body, headers)
                 head = [f"HTTP/1.1 {status} {'OK' if status == 200 else 'ERR'}",
                         f"Content-Length: {len(payload)}", "Content-Type: application/json"]
                 head += [f"{k}: {v}" for k, v in extra.items()]

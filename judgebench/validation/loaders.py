@@ -39,6 +39,8 @@ def _read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise PairsFileError(path, None, "the file does not exist", "Check the path.") from None
+    except UnicodeDecodeError as exc:
+        raise PairsFileError(path, None, f"is not UTF-8 (bad byte at offset {exc.start})", "Save the file as UTF-8.") from None
     except json.JSONDecodeError as exc:
         raise PairsFileError(path, None, f"not valid JSON ({exc.msg}, line {exc.lineno})") from None
 
@@ -156,6 +158,9 @@ def read_verdicts_jsonl(path: str | Path) -> list[RecordedVerdict]:
         raise PairsFileError(
             path, None, "the file does not exist", "Check the path to the verdicts file.", kind="verdicts file"
         ) from None
+    except UnicodeDecodeError as exc:
+        raise PairsFileError(path, None, f"is not UTF-8 (bad byte at offset {exc.start})", "Save the file as UTF-8.",
+                             kind="verdicts file") from None
     verdicts = []
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():

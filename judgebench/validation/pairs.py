@@ -127,6 +127,8 @@ def read_pairs_jsonl(path: str | Path) -> list[LabelledPair]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         raise PairsFileError(path, None, "the file does not exist", "Check the path to the pairs file.") from None
+    except UnicodeDecodeError as exc:
+        raise PairsFileError(path, None, f"is not UTF-8 (bad byte at offset {exc.start})", "Save the file as UTF-8.") from None
     pairs: list[LabelledPair] = []
     seen: dict[str, int] = {}
     for lineno, line in enumerate(lines, start=1):

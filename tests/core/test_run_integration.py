@@ -94,13 +94,15 @@ def test_garbage_verdicts_become_parse_failures(tmp_path: Path) -> None:
     with FakeOpenAIServer(responder=responder) as srv:
         suite = write_suite(tmp_path, srv.base_url)
         res = cli("run", str(suite), "--out", str(tmp_path / "lb"))
-        assert res.returncode == 0, res.stderr
+        # 100% unreadable verdicts fail the run (issue 12), but are stored and reported as such.
+        assert res.returncode == 1, res.stderr
+        assert "gate.max_parse_failures" in res.stderr and "100%" in res.stderr
         board = _board(tmp_path / "lb")
         for row in board:
             assert row["n_parse_failures"] == N_PROMPTS * 2
             assert row["n_total"] == 0 and row["n_draws"] == 0 and row["n_wins_base"] == 0
         before = srv.counters.requests
-        assert cli("run", str(suite)).returncode == 0
+        assert cli("run", str(suite)).returncode == 1
         assert srv.counters.requests - before == N_MODELS_JUDGED * N_PROMPTS * 2, "parse failures are re-requested"
 
 

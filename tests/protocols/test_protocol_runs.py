@@ -73,7 +73,9 @@ def test_pairwise_protocols_undo_the_order(tmp_path: Path, rubric: str, strength
 
 def test_garbage_verdicts_are_parse_failures_for_pairwise_5(tmp_path: Path) -> None:
     with FakeOpenAIServer(judge_responder(lambda body: "I cannot decide, they are both fine.")) as srv:
-        suite = write_suite(tmp_path, srv.base_url, judge={"rubric": "pairwise-5", "max_parse_retries": 0})
+        # The limit is lifted so the run completes (100% parse failures fail a run by default).
+        suite = write_suite(tmp_path, srv.base_url, judge={"rubric": "pairwise-5", "max_parse_retries": 0},
+                            extra="gate: {max_parse_failures: 1.0}\n")
         board = run_suite(suite, tmp_path)
     r = row(board, "large-model")
     assert r["n_parse_failures"] == 2 * len(PROMPTS) and r["win_rate"] is None
