@@ -174,7 +174,8 @@ def _stats_options(suite: Suite) -> StatsOptions:
 
 def csv_text(board: dict[str, Any]) -> str:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    # CRLF (RFC 4180) makes the writer quote any field holding a CR or LF, so a name cannot split a row.
+    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
     for row in board.get("rows", []):
         writer.writerow({k: csv_cell(row.get(k)) for k in CSV_COLUMNS})

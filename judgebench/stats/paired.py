@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from statistics import NormalDist
 
 import numpy as np
@@ -97,8 +97,8 @@ class PairedComparison:
     min_detectable_difference: float | None = None
 
     def to_dict(self) -> dict[str, object]:
-        """The ``paired`` row of leaderboard.json."""
-        return asdict(self)
+        """The ``paired`` row of leaderboard.json (flat scalars: a shallow copy is enough)."""
+        return dict(self.__dict__)
 
     def swapped(self) -> PairedComparison:
         """The same comparison read as b − a (the interval is symmetric in the order statistics)."""
@@ -114,7 +114,7 @@ class PairedComparison:
 
     def inconclusive(self) -> PairedComparison:
         """The same numbers, with the verdict withheld (the judge cannot rank)."""
-        return PairedComparison(**{**asdict(self), "verdict": INCONCLUSIVE, "significant": False})
+        return replace(self, verdict=INCONCLUSIVE, significant=False)
 
 
 @dataclass(frozen=True)

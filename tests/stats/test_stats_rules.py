@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from stats_helpers import Model, judgments_frame, responses_frame, synthetic_suite
+from stats_helpers import Model, consistent_suite, judgments_frame, responses_frame, synthetic_suite
 
 from judgebench.aggregate import build_leaderboard, judge_adequacy_of
 from judgebench.errors import ConfigError
@@ -31,16 +31,6 @@ def credential(name: str, accuracy: float, ci: tuple[float, float], **extra: Any
 
 def _rows(board: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {r["model"]: r for r in board["rows"]}
-
-
-def consistent_suite(strengths: dict[str, float], n_prompts: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Judgments whose two orders agree (a position-consistent judge), from synthetic_suite."""
-    judgments, responses = synthetic_suite(strengths, n_prompts, seed=seed)
-    ab = judgments[judgments["order"] == "AB"].set_index(["model", "prompt_id"])["preference"]
-    ba = judgments["order"] == "BA"
-    keys = pd.MultiIndex.from_frame(judgments.loc[ba, ["model", "prompt_id"]])
-    judgments.loc[ba, "preference"] = ab.reindex(keys).to_numpy()
-    return judgments, responses
 
 
 def difficult_suite(n_prompts: int = 200, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
