@@ -66,12 +66,38 @@ class ServerOptions(Frozen):
     dtype: str | None = None
     max_model_len: int | None = Field(None, ge=16)
     tensor_parallel_size: int | None = Field(None, ge=1)
-    gpu_memory_utilization: float | None = Field(None, gt=0.0, le=1.0)
+    pipeline_parallel_size: int | None = Field(None, ge=1, description="vLLM --pipeline-parallel-size.")
+    data_parallel_size: int | None = Field(None, ge=1, description="vLLM --data-parallel-size (engines in one server).")
+    data_parallel_backend: Literal["mp", "ray"] | None = Field(None, description="vLLM --data-parallel-backend.")
+    distributed_executor_backend: Literal["mp", "ray"] | None = Field(
+        None, description="vLLM --distributed-executor-backend; `ray` lets workers span a Ray cluster's nodes.")
+    gpu_memory_utilization: float | None = Field(
+        None, gt=0.0, le=1.0, description="Share of each of its devices' memory (vLLM's per-instance limit); "
+        "judgebench starts together only servers whose shares fit.")
+    gpus: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9:_-]{1,64}$")]] | None = Field(
+        None, min_length=1, description="Pin the server to these devices (ids as in CUDA_VISIBLE_DEVICES).")
+    replicas: int = Field(1, ge=1, le=64, description="Identical servers of this checkpoint; requests go to the least loaded.")
     max_lora_rank: int | None = Field(None, ge=1)
     enforce_eager: bool = True
     extra_args: list[str] = Field(default_factory=list)
     env: dict[str, str] = Field(default_factory=dict)
     startup_timeout: float = Field(600.0, gt=0)
+
+    @model_validator(mode="after")
+    def _pinned_devices_match_parallelism(self) -> ServerOptions:
+        if self.gpus is not None:
+            if len(set(self.gpus)) != len(self.gpus):
+                raise ValueError(f"`gpus` lists a device twice ({', '.join(self.gpus)})")
+            if len(self.gpus) != self.world_size * self.replicas:
+                raise ValueError(
+                    f"`gpus` pins {len(self.gpus)} device(s) but the server needs {self.world_size * self.replicas} "
+                    "(tensor_parallel_size x pipeline_parallel_size x data_parallel_size, times replicas)")
+        return self
+
+    @property
+    def world_size(self) -> int:
+        """Devices one server occupies: its tensor x pipeline x data parallel engines."""
+        return (self.tensor_parallel_size or 1) * (self.pipeline_parallel_size or 1) * (self.data_parallel_size or 1)
 
 
 class Prices(Frozen):
@@ -87,6 +113,10 @@ class EndpointSpec(Frozen):
     provider: Literal["openai", "vllm"] = "openai"
     model: str = Field(min_length=1)
     base_url: str | None = None
+    base_urls: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None, min_length=1, max_length=256,
+        description="Replicas serving the same model; the first names it (in content keys), requests go to the "
+        "least-loaded one, and `concurrency` applies to each.")
     api_key_env: str | None = None
     server: ServerOptions = Field(default_factory=ServerOptions)
     concurrency: int = Field(64, ge=1, le=4096)
@@ -101,6 +131,29 @@ class EndpointSpec(Frozen):
                 "must be the NAME of an environment variable (like OPENAI_API_KEY), never the key itself"
             )
         return v
+
+    @model_validator(mode="after")
+    def _replica_urls(self) -> EndpointSpec:
+        if self.base_urls is not None:
+            if self.base_url is not None:
+                raise ValueError("give either `base_url` or `base_urls` (replicas), not both")
+            if self.provider != "openai":
+                raise ValueError("`base_urls` is for provider: openai; a managed vLLM server takes `server.replicas`")
+            norm = [u.rstrip("/") for u in self.base_urls]
+            if len(set(norm)) != len(norm):
+                raise ValueError("`base_urls` lists a URL twice")
+        return self
+
+    @property
+    def urls(self) -> list[str | None]:
+        """Every URL requests may go to (None: the client's default, OPENAI_BASE_URL or the OpenAI API)."""
+        return list(self.base_urls) if self.base_urls else [self.base_url]
+
+    @property
+    def primary_url(self) -> str | None:
+        """The URL that names this endpoint in content keys: the first replica, so a run over replicas
+        writes the keys a run against that one server would."""
+        return self.urls[0]
 
 
 class ModelSpec(EndpointSpec):

@@ -23,7 +23,7 @@ def model_identity(spec: ModelSpec) -> dict[str, Any]:
     """What makes two models the same model: where it is served and which weights answer."""
     ident: dict[str, Any] = {"provider": spec.provider, "model": spec.model}
     if spec.provider == "openai":
-        ident["base_url"] = (spec.base_url or "default").rstrip("/")
+        ident["base_url"] = (spec.primary_url or "default").rstrip("/")
     if spec.adapter or spec.base:
         ident |= {"base": spec.base, "adapter": spec.adapter}
     if spec.provider == "vllm" and spec.server.dtype:

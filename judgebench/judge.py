@@ -27,7 +27,7 @@ Order = str  # "AB": the model is shown as A; "BA": the model is shown as B; "" 
 def judge_identity(judge: JudgeSpec) -> dict[str, Any]:
     ident: dict[str, Any] = {"provider": judge.provider, "model": judge.model}
     if judge.provider == "openai":
-        ident["base_url"] = (judge.base_url or "default").rstrip("/")
+        ident["base_url"] = (judge.primary_url or "default").rstrip("/")
     return ident
 
 

@@ -22,6 +22,7 @@ from judgebench.hashing import content_hash
 from judgebench.promptset import load_prompts
 from judgebench.records import Prompt
 from judgebench.rubrics import Rubric, load_rubric
+from judgebench.shard import Shard
 from judgebench.store import Store
 
 STAGES = ("generate", "judge", "report")
@@ -55,6 +56,8 @@ class RunOptions:
     max_cost: float | None = None
     models: tuple[str, ...] | None = None
     """Restrict generation/judging to these models (their references are added)."""
+    shard: Shard | None = None
+    """Generate and judge only this shard's prompts (``--shard i/n``); the store still saves the whole suite."""
 
 
 def default_store(suite_path: Path | None) -> Path:
@@ -128,22 +131,31 @@ def check_reachable(prepared: Prepared, env: Mapping[str, str], models: Sequence
     for where, spec in specs:
         if spec.provider != "openai":
             continue
-        url = spec.base_url or env.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            continue
-        try:
-            address = (parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-        except ValueError:
-            continue
-        if address in seen:
-            continue
-        seen.add(address)
-        try:
-            socket.create_connection(address, timeout=min(spec.timeout, 10.0)).close()
-        except OSError as e:
+        failures: list[tuple[str, OSError]] = []
+        urls = [u or env.get("OPENAI_BASE_URL") or "https://api.openai.com/v1" for u in spec.urls]
+        for url in urls:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                continue
+            try:
+                address = (parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+            except ValueError:
+                continue
+            if address in seen:
+                continue
+            try:
+                socket.create_connection(address, timeout=min(spec.timeout, 10.0)).close()
+            except OSError as exc:
+                failures.append((url, exc))
+            else:
+                seen.add(address)
+        if failures and len(failures) == len(urls):  # replicas: one that answers is enough to start
+            url, error = failures[0]
+            if len(urls) > 1:
+                url = ", ".join(u for u, _ in failures)
+                where = where.replace(".base_url", ".base_urls")
             raise EndpointUnavailable(
-                f"Cannot reach {url} (`{where}` in {prepared.path}): {e.strerror or type(e).__name__}.",
+                f"Cannot reach {url} (`{where}` in {prepared.path}): {error.strerror or type(error).__name__}.",
                 "Start the server, or fix `base_url` in the suite file. Nothing was written.",
             ) from None
 
@@ -159,7 +171,7 @@ def _api_key(spec: EndpointSpec, env: Mapping[str, str], what: str, path: Path |
                 f"Export it first: export {spec.api_key_env}=... (keys never go in suite files).",
             )
         return value
-    base_url = spec.base_url or env.get("OPENAI_BASE_URL")
+    base_url = spec.primary_url or env.get("OPENAI_BASE_URL")
     key = env.get("OPENAI_API_KEY")
     if not base_url and not key:
         raise ConfigError(
@@ -220,14 +232,22 @@ class Router:
             def check(spec: EndpointSpec = spec) -> None:
                 pool.check(spec)
         else:
-            base_url = spec.base_url or self._env.get("OPENAI_BASE_URL")
+            urls = [u or self._env.get("OPENAI_BASE_URL") for u in spec.urls]
+            base_url = urls[0]
             served = spec.model
             key = _api_key(spec, self._env, label, self._prepared.path)
-            endpoint_id = f"openai:{base_url}:{spec.api_key_env}"
+            endpoint_id = f"openai:{'|'.join(map(str, urls))}:{spec.api_key_env}"
             if spec.prices is not None:  # one server, different prices (a model and the judge): priced apart
                 endpoint_id += f":{spec.prices.input_per_mtok}/{spec.prices.output_per_mtok}"
-            describe = f"{label} at {base_url or 'the OpenAI API'}"
+            describe = f"{label} at {', '.join(u or 'the OpenAI API' for u in urls)}"
             check = None  # type: ignore[assignment]
+            if len(urls) > 1 and endpoint_id not in self.endpoints:
+                from judgebench.backends.replicas import ReplicaBackend
+
+                backends = [OpenAIBackend(base_url=u, api_key=key, timeout=spec.timeout, name=f"openai:{u}") for u in urls]
+                self.endpoints[endpoint_id] = Endpoint(
+                    backend=ReplicaBackend(backends, [str(u) for u in urls], describe=label, name=endpoint_id),
+                    concurrency=spec.concurrency * len(urls), prices=spec.prices, describe=describe)
         if endpoint_id not in self.endpoints:
             backend = OpenAIBackend(base_url=base_url, api_key=key, timeout=spec.timeout, name=endpoint_id)
             self.endpoints[endpoint_id] = Endpoint(
@@ -334,10 +354,11 @@ def run(
 
         async def requests() -> None:
             try:
+                owned = None if options.shard is None else {p.id for p in options.shard.select(prepared.prompts)}
                 if "generate" in stages:
-                    result.stages.append(await _generate(prepared, store, router, models, budget, progress))
+                    result.stages.append(await _generate(prepared, store, router, models, budget, progress, owned))
                 if "judge" in stages:
-                    result.stages.append(await _judge(prepared, store, router, models, budget, progress))
+                    result.stages.append(await _judge(prepared, store, router, models, budget, progress, owned))
             finally:
                 await router.aclose()
 
@@ -361,13 +382,15 @@ def run(
 
 
 async def _generate(prepared: Prepared, store: Store, router: Router, models: list[ModelSpec], budget: Budget,
-                    progress: Progress) -> StageResult:
+                    progress: Progress, owned: set[str] | None = None) -> StageResult:
     from judgebench import generate
     from judgebench.canaries import write_responses
 
     suite = prepared.suite
     write_responses(store, suite, prepared.prompts)  # canaries answer without a backend
     planned = generate.plan(suite, prepared.prompts, models)
+    if owned is not None:  # --shard: this machine's prompts only
+        planned = [p for p in planned if p.prompt_id in owned]
     todo = generate.missing(store, planned)
     if not todo:
         return StageResult("generate", len(planned), 0)
@@ -380,12 +403,14 @@ async def _generate(prepared: Prepared, store: Store, router: Router, models: li
 
 
 async def _judge(prepared: Prepared, store: Store, router: Router, models: list[ModelSpec], budget: Budget,
-                 progress: Progress) -> StageResult:
+                 progress: Progress, owned: set[str] | None = None) -> StageResult:
     from judgebench import judge as judging
     from judgebench.manifests import judging_manifest
 
     suite = prepared.suite
     planned = judging.plan(suite, prepared.prompts, prepared.rubric, [m.name for m in models])
+    if owned is not None:  # --shard: this machine's prompts only
+        planned = [p for p in planned if p.prompt_id in owned]
     manifest = judging_manifest(suite, prepared.rubric, prepared.prompts_hash, len(prepared.prompts))
     for name in dict.fromkeys(p.model for p in planned):
         store.record_manifest(suite.name, name, manifest)

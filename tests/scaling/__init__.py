@@ -1,0 +1,1 @@
+"""Scaling past one machine: shards, merged stores, replicas, server waves."""
