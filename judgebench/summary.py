@@ -121,7 +121,7 @@ def completeness_line(board: Mapping[str, Any]) -> str:
 
 def compare_text(c: Mapping[str, Any], judge: Mapping[str, Any] | None, rounds: int, alpha: float) -> str:
     """What ``judgebench compare`` prints: the comparison, the rule, the MDD and the judge's standing."""
-    lines = [comparison_line(c, rounds)]
+    lines = [f"Against {c.get('reference')}: {comparison_line(c, rounds)}"]
     lines.append(f"Rule: {method_text(rounds, alpha, 1)} ({100 * (1 - alpha):g}% interval).")
     mdd = mdd_line(c.get("n"), c.get("min_detectable_difference"), alpha)
     if mdd:
