@@ -354,7 +354,8 @@ def headline(lb: dict[str, Any]) -> dict[str, str]:
     models = {str(r.get("model")) for r in lb.get("rows") or [] if isinstance(r, dict)}
     return {
         "suite": str(lb.get("suite") or m.get("suite") or "?"),
-        "best": str(best.get("model")) if best else fmt.DASH,
+        "best": (f"inconclusive (judge too weak; highest: {best.get('model')})" if judge_view.too_weak(lb)
+                 else str(best.get("model"))) if best else fmt.DASH,
         "best_win": fmt.fixed(best.get("win_rate")) if best else fmt.DASH,
         "best_ci": fmt.interval(best.get("win_rate_ci_low"), best.get("win_rate_ci_high")) if best else "",
         "reference": str(best.get("reference") or "") if best else "",

@@ -87,3 +87,24 @@ def test_error_bars_are_drawn_above_markers_and_stick_out_of_them() -> None:
         marker = kids[0]
         half = float(marker.get("r") or float(marker.get("width") or 0) / 2)
         assert all(float(c.get("x2")) - float(c.get("x1")) > 2 * half for c in caps)  # caps wider than the marker
+
+
+def test_a_demo_like_run_with_an_always_a_judge_says_so_at_the_top() -> None:
+    """End to end from judgments: the demo's 135M judge answers "A" in both orders."""
+    import pandas as pd
+
+    from judgebench.aggregate import build_leaderboard
+    from judgebench.records import ModelInfo
+    from judgebench.site import render_index
+
+    rows = [{"model": m, "reference": "ref", "prompt_id": f"p{i}", "category": "", "order": o, "sample": 0,
+             "status": "ok", "preference": 1.0 if o == "AB" else 0.0, "label": "A", "score": float("nan"),
+             "reasoning": "", "flags": ""} for m in ("terse", "curated-3shot") for i in range(12) for o in ("AB", "BA")]
+    responses = pd.DataFrame([{"model": m, "prompt_id": f"p{i}", "sample": 0, "status": "ok", "text": "x" * 10,
+                               "length": 10, "prompt_tokens": 1, "completion_tokens": 1}
+                              for m in ("terse", "curated-3shot", "ref") for i in range(12)])
+    models = [ModelInfo("ref", is_reference=True), ModelInfo("terse"), ModelInfo("curated-3shot")]
+    board = build_leaderboard(pd.DataFrame(rows), responses, models, {"suite": "demo", "references": ["ref"]})
+    top = _top(render_suite_page(board, {}))
+    assert "too weak to rank" in top and "degenerate" in top and "position consistency 0.00" in top
+    assert "inconclusive (judge too weak" in render_index([board])
