@@ -2,7 +2,8 @@
 
 A canary is a "model" whose answers are written straight to the store (no backend, no
 request), keyed like any response, then judged against the reference like any model. If the
-judge lets one win more than ``canaries.max_win_share`` of the time, the report says so: a judge
+judge lets one win more than ``canaries.max_win_share`` of the time, the report says so (the
+``canary_win`` flag, computed with every other flag in judgebench.stats.flags): a judge
 that prefers an empty answer, a stock phrase or pages of filler is measuring the wrong thing
 (AlpacaEval's "null model" attack is the padded verbose answer).
 
@@ -18,8 +19,6 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-import pandas as pd
 
 from judgebench.config import CanarySpec, ModelSpec, Suite
 from judgebench.errors import ConfigError
@@ -144,55 +143,6 @@ def write_responses(store: Store, suite: Suite, prompts: Sequence[Prompt]) -> in
                     store.put_response(key, status="ok", text=answers[-1], info=info)
                     written += 1
     return written
-
-
-# -- canary wins ----------------------------------------------------------------------------
-
-
-def canary_flags(judgments: pd.DataFrame, suite: Suite) -> list[dict[str, Any]]:
-    """A ``canary_win`` flag for each canary whose win share against a reference exceeds the limit.
-
-    Pairwise protocols: the share is the canary's win rate (mean preference per prompt, then over
-    prompts; a tie counts half). Single-answer protocols: the share of prompts on which the
-    canary's mean grade beats the reference model's (equal grades count half).
-    """
-    if suite.canaries is None or judgments.empty:
-        return []
-    limit = suite.canaries.max_win_share
-    ok = judgments[judgments["status"] == "ok"]
-    out: list[dict[str, Any]] = []
-    for spec in suite.models:
-        kind = canary_kind(spec)
-        if kind is None:
-            continue
-        for reference in suite.references:
-            share = _win_share(ok, spec.name, reference)
-            if share is not None and share > limit:
-                out.append({
-                    "kind": "canary_win", "model": spec.name, "prompt_id": None,
-                    "message": (f"the judge let the {kind} canary ({CANARIES[kind].description}) win "
-                                f"{share:.0%} against {reference}, more than canaries.max_win_share "
-                                f"{limit:.0%}: its verdicts can be gamed, trust this leaderboard less"),
-                })
-    return out
-
-
-def _win_share(ok: pd.DataFrame, canary: str, reference: str) -> float | None:
-    pairwise = ok[(ok["model"] == canary) & (ok["reference"] == reference)]
-    if not pairwise.empty:
-        per_prompt = pairwise.groupby("prompt_id")["preference"].mean().dropna()
-        return float(per_prompt.mean()) if len(per_prompt) else None
-    single = ok[(ok["reference"] == "") & ok["model"].isin([canary, reference])]
-    if single.empty:
-        return None
-    grades = single.groupby(["prompt_id", "model"])["score"].mean().unstack("model")
-    if canary not in grades or reference not in grades:
-        return None
-    both = grades[[canary, reference]].dropna()
-    if both.empty:
-        return None
-    wins = (both[canary] > both[reference]).astype(float) + 0.5 * (both[canary] == both[reference]).astype(float)
-    return float(wins.mean())
 
 
 # -- injection ------------------------------------------------------------------------------

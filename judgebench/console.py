@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import io
 import sys
 import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
+from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
+
+from judgebench.summary import (
+    board_mdd_line,
+    comparison_line,
+    completeness_line,
+    credential_lines,
+    judge_status_line,
+    rank_text,
+    significance_line,
+)
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
@@ -96,31 +109,94 @@ def _f(v: Any, digits: int = 1) -> str:
     return str(v)
 
 
-def leaderboard_table(board: dict[str, Any]) -> Table:
-    table = Table(title=f"{board.get('suite')} — judged by {board.get('manifest', {}).get('judge', {}).get('model')}")
-    for col in ("Model", "vs", "Win rate", "95% CI", "LC", "W/T/L", "Parse fail", "Errors", "Pos. cons.", "Avg len"):
-        table.add_column(col, justify="left" if col in ("Model", "vs") else "right")
-    rows = sorted(board.get("rows", []), key=lambda r: -(r.get("win_rate") or -1))
+# (header, priority): columns are dropped lowest priority first until the table fits the terminal.
+_COLUMNS = (("Model", 0), ("vs", 3), ("Rank", 1), ("Win rate", 2), ("95% CI", 4), ("LC", 7), ("W/T/L", 8),
+            ("Parse fail", 6), ("Errors", 5), ("Pos. cons.", 9), ("Avg len", 10))
+
+
+def _cells(r: dict[str, Any], board: dict[str, Any]) -> dict[str, str]:
+    ci = (f"{_f(r.get('win_rate_ci_low'))}–{_f(r.get('win_rate_ci_high'))}"
+          if r.get("win_rate_ci_low") is not None else "–")
+    return {
+        "Model": str(r.get("model")), "vs": str(r.get("reference")), "Rank": rank_text(r, board),
+        "Win rate": _f(r.get("win_rate")), "95% CI": ci, "LC": _f(r.get("lc_win_rate")),
+        "W/T/L": f"{r.get('n_wins', 0)}/{r.get('n_draws', 0)}/{r.get('n_wins_base', 0)}",
+        "Parse fail": str(r.get("n_parse_failures", 0)), "Errors": str(r.get("n_errors", 0)),
+        "Pos. cons.": _f(r.get("position_consistency"), 2), "Avg len": _f(r.get("avg_length")),
+    }
+
+
+def _title(board: dict[str, Any]) -> str:
+    title = f"{board.get('suite')} — judged by {board.get('manifest', {}).get('judge', {}).get('model')}"
+    if not (board.get("completeness") or {}).get("complete", True):
+        title += " (INCOMPLETE)"
+    return title
+
+
+def _table(board: dict[str, Any], rows: list[dict[str, str]], headers: list[str]) -> Table:
+    table = Table(title=_title(board))
+    longest = max((len(r["Model"]) for r in rows), default=5)
+    for col in headers:
+        if col == "Model":  # never truncated, never wrapped
+            table.add_column(col, no_wrap=True, min_width=max(longest, 5))
+        else:
+            table.add_column(col, justify="left" if col == "vs" else "right", no_wrap=True)
     for r in rows:
-        ci = (f"{_f(r.get('win_rate_ci_low'))}–{_f(r.get('win_rate_ci_high'))}"
-              if r.get("win_rate_ci_low") is not None else "–")
-        table.add_row(
-            str(r.get("model")), str(r.get("reference")), _f(r.get("win_rate")), ci, _f(r.get("lc_win_rate")),
-            f"{r.get('n_wins', 0)}/{r.get('n_draws', 0)}/{r.get('n_wins_base', 0)}",
-            str(r.get("n_parse_failures", 0)), str(r.get("n_errors", 0)),
-            _f(r.get("position_consistency"), 2), str(r.get("avg_length", "–")),
-        )
+        table.add_row(*(r[c] for c in headers))
     return table
 
 
+def leaderboard_table(board: dict[str, Any], width: int | None = None) -> RenderableType:
+    """The leaderboard for a terminal ``width`` columns wide (default: the console's).
+
+    Model names are never cut: secondary columns are dropped, least important first, until the
+    table fits; when even name, rank and win rate do not fit, each model becomes a stacked block
+    (its name on a line of its own, its numbers below). Hidden columns are named under the table.
+    """
+    width = width or console.width
+    raw = sorted(board.get("rows", []), key=lambda r: -(r.get("win_rate") or -1))
+    rows = [_cells(r, board) for r in raw]
+    multi_ref = len({r.get("reference") for r in raw}) > 1
+    headers = [c for c, _ in _COLUMNS if c != "vs" or multi_ref]
+    by_priority = sorted(headers, key=lambda c: -dict(_COLUMNS)[c])
+    measure = Console(width=10_000, file=io.StringIO())  # unbounded: the table's natural width
+    while True:
+        table = _table(board, rows, headers)
+        fits = Measurement.get(measure, measure.options, table).maximum <= width
+        if fits or len(headers) <= 3:
+            break
+        headers.remove(by_priority.pop(0))
+    hidden = [c for c, _ in _COLUMNS if c not in headers and (c != "vs" or multi_ref)]
+    if fits:
+        note = f"(hidden at {width} columns: {', '.join(hidden)}; see leaderboard.md)" if hidden else ""
+        return Group(table, Text(note, style="dim")) if note else table
+    blocks: list[RenderableType] = [Text(_title(board), style="bold")]
+    for r in rows:
+        blocks.append(Text(r["Model"], style="bold", overflow="fold"))
+        blocks.append(Text("  " + " · ".join(f"{c} {r[c]}" for c, _ in _COLUMNS if c != "Model" and (c != "vs" or multi_ref)),
+                           overflow="fold"))
+    return Group(*blocks)
+
+
 def print_leaderboard(board: dict[str, Any], out_dir: Path | None) -> None:
+    incomplete = completeness_line(board)
+    if incomplete:
+        console.print(incomplete, style="bold red")
+    weak = judge_status_line(board)
+    if weak:
+        console.print(weak, style="bold yellow")
     console.print(leaderboard_table(board))
     rel = board.get("reliability") or {}
     if rel:
         console.print(f"judge reliability: parse-failure rate {_f(rel.get('parse_failure_rate'), 3)}, "
                       f"position consistency {_f(rel.get('position_consistency'), 2)}, tie rate {_f(rel.get('tie_rate'), 2)}")
+    for line in credential_lines(board):
+        console.print(f"judge credentials: {line}")
+    rounds = (board.get("significance") or {}).get("rounds")
     for p in board.get("paired") or []:
-        console.print(f"{p['a']} vs {p['b']}: {p['diff']:+.1f} points, 95% CI {p['ci_low']:+.1f} to "
-                      f"{p['ci_high']:+.1f} — {p['verdict']}")
+        console.print(comparison_line(p, rounds))
+    for line in (significance_line(board), board_mdd_line(board)):
+        if line:
+            console.print(line, style="dim")
     if out_dir is not None:
         console.print(f"Leaderboard written to {out_dir}/ (leaderboard.json, .csv, .md, index.html)")

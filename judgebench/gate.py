@@ -4,11 +4,13 @@
 :class:`GateResult`: one :class:`Check` per rule, each with a value and the limit it was held to.
 The gate fails when any check fails:
 
-* ``regression`` -- the upper bound of the two-sided (1 − alpha) paired-bootstrap interval on
-  "candidate − baseline" (win rate against the same reference on the same prompts, in points)
-  is below −margin and the two-sided sign test rejects "no difference" at alpha (the statistics
-  module's own rule for "significant"). A difference that is not significant passes: the gate
-  only stops a checkpoint the data show to be worse.
+* ``regression`` -- the upper bound of the two-sided (1 − alpha) interval on "candidate −
+  baseline" (win rate against the same reference on the same prompts, in points) is below
+  −margin. The interval is the one significance rule's (judgebench.stats.paired: a paired
+  bootstrap whose interval and p-value come from the same resamples, one pre-chosen comparison so
+  no multiplicity correction); with margin 0 this is exactly "the baseline is significantly
+  better". A difference that is not significant passes: the gate only stops a checkpoint the
+  data show to be worse.
 * ``parse_failures`` / ``errors`` -- the candidate's parse-failure or error rate exceeds its limit.
 * ``min_win_rate`` -- the candidate's win rate against the reference is below a floor (if set).
 
@@ -32,8 +34,9 @@ from judgebench.config import GateSpec, Suite
 from judgebench.errors import ConfigError
 from judgebench.manifests import differences, effective, judging_manifest
 from judgebench.rubrics import Rubric
-from judgebench.stats.paired import min_detectable_difference
+from judgebench.stats.coverage import NO_COUNTS, judgment_counts
 from judgebench.store import Store
+from judgebench.summary import judge_status_line, mdd_line, p_text
 
 SCHEMA_VERSION = 1
 EXIT_PASSED, EXIT_FAILED = 0, 1
@@ -168,26 +171,19 @@ def check_manifests(store: Store, suite: Suite, rubric: Rubric, prompts_hash: st
 
 
 def candidate_stats(judgments: pd.DataFrame, responses: pd.DataFrame, model: str, reference: str) -> dict[str, Any]:
-    """Counts and rates of the model's judgments against ``reference``.
-
-    Rates use attempted judgments (ok, parse failure, error) as the leaderboard does; a judgment
-    that could not be made because the model's own response failed counts as an error too.
+    """Counts and rates of the model's judgments against ``reference``, counted as the leaderboard
+    counts them (judgebench.stats.coverage): a judgment that could not be made because the model's
+    own response failed is an error of the model; rates use attempted judgments.
     """
     rows = judgments[(judgments["model"] == model) & (judgments["reference"] == reference)]
+    counts = judgment_counts(rows, responses[responses["model"] == model]).get((model, reference), NO_COUNTS)
     status = rows["status"]
-    failed_prompts = set(responses.loc[(responses["model"] == model) & (responses["status"] == "error"),
-                                       "prompt_id"].astype(str))
-    blocked = int(((status == "missing") & rows["prompt_id"].astype(str).isin(failed_prompts)).sum())
-    ok, parse, err = (int((status == s).sum()) for s in ("ok", "parse_failure", "error"))
-    missing = int((status == "missing").sum()) - blocked
-    attempted = ok + parse + err
     x = rows[(status == "ok") & rows["preference"].notna()].groupby(["prompt_id", "order"])["preference"].mean()
     per_prompt = x.groupby(level=0).mean()
     return {
-        "n_judgments": len(rows), "n_ok": ok, "n_parse_failures": parse, "n_errors": err + blocked,
-        "n_missing": missing, "n_prompts": int(per_prompt.size),
-        "parse_failure_rate": parse / attempted if attempted else None,
-        "error_rate": (err + blocked) / (attempted + blocked) if attempted + blocked else None,
+        "n_judgments": len(rows), "n_ok": counts.n_ok, "n_parse_failures": counts.n_parse_failures,
+        "n_errors": counts.n_errors, "n_missing": counts.n_missing, "n_prompts": int(per_prompt.size),
+        "parse_failure_rate": counts.parse_failure_rate, "error_rate": counts.error_rate,
         "win_rate": 100.0 * float(per_prompt.mean()) if per_prompt.size else None,
     }
 
@@ -195,7 +191,7 @@ def candidate_stats(judgments: pd.DataFrame, responses: pd.DataFrame, model: str
 def evaluate(suite: Suite, prompts: Any, rubric: Rubric, prompts_hash: str, store: Store,
              settings: GateSettings) -> GateResult:
     """Gate ``settings.candidate`` against ``settings.baseline`` on what ``store`` holds."""
-    from judgebench.aggregate import paired_comparison
+    from judgebench.aggregate import judge_adequacy_of, paired_comparison
     from judgebench.report import frames
 
     if rubric.protocol.kind != "pairwise":
@@ -221,9 +217,7 @@ def evaluate(suite: Suite, prompts: Any, rubric: Rubric, prompts_hash: str, stor
         comparison = res.to_dict()
         checks.append(_regression(comparison, settings))
         if not res.significant and res.n:
-            mdd = min_detectable_difference(res.n, settings.alpha)
-            notes.append(f"No significant difference on {res.n} prompts; differences smaller than about {mdd:.0f} "
-                         f"points are hard to detect with this many (alpha {settings.alpha:g}, 80% power).")
+            notes.append("No significant difference. " + mdd_line(res.n, res.min_detectable_difference, settings.alpha))
     else:
         comparison = {}
         checks.append(Check("regression", False,
@@ -239,6 +233,9 @@ def evaluate(suite: Suite, prompts: Any, rubric: Rubric, prompts_hash: str, stor
             "min_win_rate", wr is not None and wr >= settings.min_win_rate,
             f"win rate vs {settings.reference}: {_num(wr)} (floor {settings.min_win_rate:.1f}, "
             f"{cand['n_prompts']} prompts)", wr, settings.min_win_rate))
+    weak = judge_status_line({"judge_adequacy": judge_adequacy_of(judgments).to_dict()})
+    if weak.startswith("The judge is too weak"):
+        notes.append(weak + " A passing regression check then says little.")
     if cand["n_missing"] or base["n_missing"]:
         notes.append(f"Missing judgments (not run yet): {cand['n_missing']} for {settings.candidate}, "
                      f"{base['n_missing']} for {settings.baseline}; the comparison uses the prompts both have.")
@@ -247,19 +244,15 @@ def evaluate(suite: Suite, prompts: Any, rubric: Rubric, prompts_hash: str, stor
 
 
 def _regression(c: Mapping[str, Any], s: GateSettings) -> Check:
-    """Fail only when the interval clears −margin *and* the sign test agrees the candidate is worse.
-
-    The second condition is the statistics module's own rule for "significant" (it guards against
-    the bootstrap's optimism on few prompts), so "no significant difference" always passes.
-    """
-    high, p = c["ci_high"], c["p_value"]
+    """Fail only when the rule's interval lies entirely below −margin (margin 0: significantly worse)."""
+    high = c["ci_high"]
     limit = -s.margin if s.margin else 0.0
-    worse = high is not None and high < limit and p is not None and p < s.alpha and (c["diff"] or 0) < 0
+    worse = high is not None and high < limit
     level = 100 * (1 - s.alpha)
     detail = (f"{s.candidate} − {s.baseline} = {_num(c['diff'], signed=True)} points vs {s.reference} "
               f"({level:g}% CI {_num(c['ci_low'], signed=True)} to {_num(high, signed=True)}, {c['n']} prompts, "
-              f"sign test p = {_p(p)}); {_verdict(c, s)}; fails if the CI's upper bound < {limit:+.1f} "
-              f"and p < {s.alpha:g}")
+              f"bootstrap p = {p_text(c['p_value'], s.rounds)}); {_verdict(c, s)}; fails if the CI's upper bound "
+              f"< {limit:+.1f}")
     return Check("regression", not worse, detail, high, limit)
 
 
@@ -277,10 +270,6 @@ def _num(v: float | None, digits: int = 1, signed: bool = False) -> str:
     if v is None:
         return "n/a"
     return f"{v:+.{digits}f}" if signed else f"{v:.{digits}f}"
-
-
-def _p(v: float | None) -> str:
-    return "n/a" if v is None else f"{v:.3g}"
 
 
 # -- rendering -------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from judgebench import __version__
-from judgebench.canaries import canary_flags, is_canary, response_flags
+from judgebench.canaries import is_canary, response_flags
 from judgebench.config import Suite
 from judgebench.manifests import judge_parts
 from judgebench.plan import judgments as plan_judgments
@@ -28,6 +28,7 @@ from judgebench.records import ModelInfo, Prompt, TrainingInfo
 from judgebench.rubrics import Rubric
 from judgebench.stats.options import StatsOptions
 from judgebench.store import Store
+from judgebench.summary import markdown_table
 
 CSV_COLUMNS = [
     "model", "reference", "win_rate", "standard_error", "win_rate_ci_low", "win_rate_ci_high",
@@ -165,7 +166,6 @@ def build_report(suite: Suite, prompts: Sequence[Prompt], rubric: Rubric, store:
     info = manifest(suite, rubric, len(prompts), suite_hash, prompts_hash)
     board = build_leaderboard(judgments, responses, model_infos(suite), info, _stats_options(suite),
                               judge_credentials=judge_credentials)
-    board["flags"] = [*board.get("flags", []), *canary_flags(judgments, suite)]
     return board, explorer_data(suite, prompts, judgments, responses, board)
 
 
@@ -174,43 +174,32 @@ def _stats_options(suite: Suite) -> StatsOptions:
     extra: dict[str, Any] = {}
     if suite.canaries is not None:
         extra["canary_max_win_rate"] = 100.0 * suite.canaries.max_win_share
-    return StatsOptions(rounds=s.bootstrap_rounds, seed=s.seed, level=s.level, style_control=s.style_control, **extra)
-
-
-def _fmt(v: Any) -> str:
-    if v is None:
-        return "–"
-    if isinstance(v, float):
-        return f"{v:.1f}" if abs(v) >= 1 or v == 0 else f"{v:.3f}"
-    return str(v)
-
-
-def markdown_table(board: dict[str, Any]) -> str:
-    cols = [("model", "Model"), ("reference", "Reference"), ("win_rate", "Win rate"), ("win_rate_ci_low", "CI low"),
-            ("win_rate_ci_high", "CI high"), ("lc_win_rate", "LC win rate"), ("n_wins", "Wins"), ("n_draws", "Ties"),
-            ("n_wins_base", "Losses"), ("n_parse_failures", "Parse failures"), ("n_errors", "Errors"),
-            ("position_consistency", "Position consistency"), ("avg_length", "Avg length")]
-    lines = [f"# {board.get('suite')} leaderboard", "",
-             "| " + " | ".join(h for _, h in cols) + " |", "|" + "---|" * len(cols)]
-    for row in board.get("rows", []):
-        lines.append("| " + " | ".join(_fmt(row.get(k)) for k, _ in cols) + " |")
-    m = board.get("manifest", {})
-    lines += ["", f"Judge: {m.get('judge', {}).get('model')} · rubric {m.get('rubric')} ({m.get('rubric_hash')}) · "
-              f"suite hash {m.get('suite_hash')} · {m.get('n_prompts')} prompts · judgebench {m.get('judgebench_version')} "
-              f"· {m.get('created_at')}", ""]
-    for p in board.get("paired", []) or []:
-        lines.append(f"- {p['a']} vs {p['b']}: {p['diff']:+.1f} points, 95% CI {p['ci_low']:+.1f} to {p['ci_high']:+.1f}, "
-                     f"p = {p['p_value']:.3g} — {p['verdict']}")
-    return "\n".join(lines) + "\n"
+    return StatsOptions(rounds=s.bootstrap_rounds, seed=s.seed, level=s.level, style_control=s.style_control,
+                        max_parse_failure_rate=suite.gate.max_parse_failures, **extra)
 
 
 def csv_text(board: dict[str, Any]) -> str:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    # CRLF (RFC 4180) makes the writer quote any field holding a CR or LF, so a name cannot split a row.
+    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
     for row in board.get("rows", []):
-        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in CSV_COLUMNS})
+        writer.writerow({k: csv_cell(row.get(k)) for k in CSV_COLUMNS})
     return buf.getvalue()
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV value a spreadsheet shows as text: a cell starting ``= + - @``, tab or CR is a formula
+    to Excel, LibreOffice and Sheets (model names are user input), so it gets a leading ``'``
+    (OWASP's CSV-injection advice). Numbers are left alone: a negative number is not a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def write_report(leaderboards: Path, board: dict[str, Any], explorer: dict[str, Any]) -> Path:

@@ -48,9 +48,10 @@ def report(suite: str, store: str | None, out: str | None) -> None:
 @boundary
 def compare(suite: str, a: str, b: str, reference: str | None, store: str | None, rounds: int, alpha: float) -> None:
     """Paired comparison of models A and B judged against the same reference on the same prompts."""
-    from judgebench.aggregate import paired_comparison
+    from judgebench.aggregate import judge_adequacy_of, paired_comparison
     from judgebench.report import frames
     from judgebench.store import Store
+    from judgebench.summary import compare_text
 
     prepared, store_path = prepared_for_report(suite, store)
     names = [m.name for m in prepared.suite.models]
@@ -61,12 +62,10 @@ def compare(suite: str, a: str, b: str, reference: str | None, store: str | None
     with Store(store_path) as s:
         judgments, _ = frames(prepared.suite, prepared.prompts, prepared.rubric, s)
     res = paired_comparison(judgments, a, b, ref, rounds=rounds, seed=prepared.suite.stats.seed, alpha=alpha)
-    d = res.to_dict()
-    click.echo(
-        f"{a} vs {b} (reference {ref}, {d['n']} prompts): {d['diff']:+.1f} points, "
-        f"{100 * (1 - alpha):.0f}% CI {d['ci_low']:+.1f} to {d['ci_high']:+.1f}, sign test p = {d['p_value']:.3g} "
-        f"— {d['verdict']}"
-    )
+    adequacy = judge_adequacy_of(judgments)
+    if adequacy.too_weak:
+        res = res.inconclusive()
+    click.echo(compare_text(res.to_dict(), adequacy.to_dict(), rounds, alpha))
 
 
 @main.command()

@@ -93,21 +93,32 @@ def yes_no(value: Any) -> str:
 
 
 def comparison_sentence(row: dict[str, Any]) -> str:
-    """One paired comparison in words.
+    """One paired comparison in words, its interval, p-value and verdict from the one rule.
 
-    e.g. ``sft-lima-1k vs sft-alpaca-52k: +3.1 points, 95% CI −2.0 to +8.2, not significant``.
+    e.g. ``lima vs alpaca: +3.1 points, 98.3% CI −2.0 to +8.2, bootstrap p = 0.040 (Holm-adjusted
+    0.120 over 3 pairs) — no significant difference (inconclusive)``.
     """
     a, b = row.get("a") or "?", row.get("b") or "?"
     diff = number(row.get("diff"))
     if diff is None:
         return f"{a} vs {b}: not enough paired judgments to compare"
     text = f"{a} vs {b}: {signed(diff)} points"
+    level = number(row.get("ci_level"))
     if number(row.get("ci_low")) is not None and number(row.get("ci_high")) is not None:
-        text += f", 95% CI {signed(row['ci_low'])} to {signed(row['ci_high'])}"
-    significant = row.get("significant")
-    if significant is not None:
-        text += ", significant" if significant else ", not significant"
+        label = f"{100 * level:.3g}% CI" if level is not None else "95% CI"
+        text += f", {label} {signed(row['ci_low'])} to {signed(row['ci_high'])}"
     p = number(row.get("p_value"))
     if p is not None:
-        text += " (p < 0.001)" if p < 0.001 else f" (p = {p:.3f})"
+        text += ", bootstrap p " + ("< 0.001" if p < 0.001 else f"= {p:.3f}")
+        adjusted, m = number(row.get("p_adjusted")), number(row.get("comparisons"))
+        if adjusted is not None and m is not None and m > 1:
+            shown = "< 0.001" if adjusted < 0.001 else f"{adjusted:.3f}"
+            text += f" (Holm-adjusted {shown} over {round(m)} pairs)"
+    if row.get("verdict") == "inconclusive":
+        return text + " \u2014 inconclusive (the judge is too weak to rank)"
+    if row.get("significant"):
+        better = a if (diff or 0) > 0 else b
+        return text + f" \u2014 significant: {better} better"
+    if row.get("significant") is False:
+        return text + " \u2014 no significant difference (inconclusive)"
     return text

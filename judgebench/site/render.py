@@ -27,7 +27,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from judgebench.errors import ConfigError
-from judgebench.site import view
+from judgebench.site import judge_view, view
 from judgebench.site.embed import script_json
 
 __all__ = ["render_suite_page", "render_index", "write_site", "publish"]
@@ -85,6 +85,9 @@ def render_suite_page(leaderboard: dict[str, Any], explorer: dict[str, Any]) -> 
             curated=view.curated_section(leaderboard),
             categories=view.categories(leaderboard),
             reliability=view.reliability(leaderboard),
+            alerts=judge_view.alerts(leaderboard),
+            credentials=judge_view.credentials(leaderboard),
+            significance=judge_view.significance(leaderboard),
             flags=view.flags(leaderboard),
             manifest=view.manifest(leaderboard),
             explorer_json=Markup(script_json(explorer or {})),

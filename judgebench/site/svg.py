@@ -64,15 +64,22 @@ class _Point:
 def chart_points(points: Sequence[dict[str, Any]]) -> tuple[list[_Point], list[str]]:
     """Split curated_vs_large points into plottable ones and the names of those that are not.
 
-    A point needs a positive training-set size (log axis) and a win rate.
+    A point needs a positive training-set size (log axis) and a win rate; each one left out is
+    named with the reason, so the caption agrees with the table that lists it.
     """
     good: list[_Point] = []
     skipped: list[str] = []
     for p in points:
         examples, wr = number(p.get("examples")), number(p.get("win_rate"))
         name = str(p.get("model") or "?")
-        if examples is None or examples <= 0 or wr is None:
-            skipped.append(name)
+        if examples is None:
+            skipped.append(f"{name} (no training-set size)")
+            continue
+        if examples <= 0:
+            skipped.append(f"{name} ({compact(examples)} training examples: a log axis has no place for it)")
+            continue
+        if wr is None:
+            skipped.append(f"{name} (no win rate)")
             continue
         good.append(
             _Point(
@@ -117,9 +124,10 @@ def _dodge(xs: list[float], gap: float = 12.0) -> list[float]:
 
 
 def _marker(p: _Point, cx: float, cy: float) -> str:
+    """Small markers (r 4, a 7-px square) so that a narrow interval still shows beside them."""
     if p.curated:
-        return f'<circle class="mk curated" cx="{_f(cx)}" cy="{_f(cy)}" r="5.5"/>'
-    return f'<rect class="mk large" x="{_f(cx - 5)}" y="{_f(cy - 5)}" width="10" height="10"/>'
+        return f'<circle class="mk curated" cx="{_f(cx)}" cy="{_f(cy)}" r="4"/>'
+    return f'<rect class="mk large" x="{_f(cx - 3.5)}" y="{_f(cy - 3.5)}" width="7" height="7"/>'
 
 
 def curated_vs_large_chart(
@@ -200,14 +208,14 @@ def curated_vs_large_chart(
             f"{compact(p.examples)} examples, {'curated' if p.curated else 'large-data'}"
         )
         out.append(f'<g class="pt" data-model="{escape(p.model)}"><title>{tip}</title>')
-        if p.ci_low is not None and p.ci_high is not None:
+        out.append(_marker(p, cx, cy))
+        if p.ci_low is not None and p.ci_high is not None:  # drawn after (above) the marker: never hidden
             y1, y2 = sy(p.ci_low), sy(p.ci_high)
             out.append(f'<line class="err" x1="{_f(cx)}" x2="{_f(cx)}" y1="{_f(y1)}" y2="{_f(y2)}"/>')
             for yy in (y1, y2):
                 out.append(
-                    f'<line class="err" x1="{_f(cx - 4)}" x2="{_f(cx + 4)}" y1="{_f(yy)}" y2="{_f(yy)}"/>'
+                    f'<line class="err" x1="{_f(cx - 6)}" x2="{_f(cx + 6)}" y1="{_f(yy)}" y2="{_f(yy)}"/>'
                 )
-        out.append(_marker(p, cx, cy))
         ly = cy + 4
         while any(abs(ly - ty) < 13 and abs(cx - tx) < 110 for tx, ty in taken):
             ly += 13
@@ -216,9 +224,9 @@ def curated_vs_large_chart(
     # legend
     lx0, ly0 = left + pw + 24, top + 8
     out.append(f'<g class="legend" transform="translate({_f(lx0)} {_f(ly0)})">')
-    out.append('<circle class="mk curated" cx="6" cy="6" r="5.5"/><text x="18" y="10">curated</text>')
+    out.append('<circle class="mk curated" cx="6" cy="6" r="4"/><text x="18" y="10">curated</text>')
     out.append(
-        '<rect class="mk large" x="1" y="23" width="10" height="10"/><text x="18" y="32">large-data</text>'
+        '<rect class="mk large" x="2.5" y="24.5" width="7" height="7"/><text x="18" y="32">large-data</text>'
     )
     out.append('<line class="err" x1="6" x2="6" y1="42" y2="58"/><text x="18" y="54">95% interval</text>')
     out.append(

@@ -13,7 +13,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from judgebench.site import fmt, svg
+from judgebench.site import fmt, judge_view, svg
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,11 @@ def _text_cell(value: Any) -> Cell:
 
 
 def _columns(multi_ref: bool, bt_anchor: str, scores: bool) -> list[Column]:
-    cols = [Column("model", "Model", False)]
+    cols = [
+        Column("model", "Model", False),
+        Column("rank", "Rank", True, "1 + the number of models significantly better (Holm-corrected paired "
+               "bootstrap); equal ranks cannot be told apart. \u201cinconclusive\u201d when the judge is too weak."),
+    ]
     if multi_ref:
         cols.append(Column("reference", "Reference", False))
     cols += [
@@ -80,15 +84,18 @@ def _columns(multi_ref: bool, bt_anchor: str, scores: bool) -> list[Column]:
         ),
         Column("len", "Avg length", True, "Mean response length in characters."),
         Column("pf", "Parse failures", True, "Judgments whose verdict could not be parsed."),
-        Column("err", "Errors", True, "Requests that failed after retries."),
+        Column("err", "Errors", True, "Judgments that could not be made: judge requests that failed after "
+               "retries, and the model's own failed generations."),
     ]
     return cols
 
 
-def _row(r: dict[str, Any], multi_ref: bool) -> dict[str, Any]:
+def _row(r: dict[str, Any], multi_ref: bool, lb: dict[str, Any]) -> dict[str, Any]:
     model = str(r.get("model") or "?")
+    rank_text, rank_sort = judge_view.rank_cell(r, lb)
     cells = {
         "model": _text_cell(model),
+        "rank": Cell(text=rank_text, sort=rank_sort),
         "reference": _text_cell(r.get("reference")),
         "base": _text_cell(r.get("base_model")),
         "data": _text_cell(r.get("training_dataset")),
@@ -99,7 +106,7 @@ def _row(r: dict[str, Any], multi_ref: bool) -> dict[str, Any]:
             fmt.fixed(r.get("win_rate")),
             extra=_ci(r.get("win_rate_ci_low"), r.get("win_rate_ci_high")),
             bar=svg.interval_bar(
-                r.get("win_rate"), r.get("win_rate_ci_low"), r.get("win_rate_ci_high"), width=84
+                r.get("win_rate"), r.get("win_rate_ci_low"), r.get("win_rate_ci_high"), width=72
             ),
         ),
         "lc": _num_cell(
@@ -141,7 +148,7 @@ def leaderboard_table(lb: dict[str, Any]) -> dict[str, Any]:
     anchor = str(bt.get("anchor_model") or "the anchor model")
     scores = any(fmt.number(r.get("mean_score")) is not None for r in rows)
     cols = _columns(multi_ref, anchor, scores)
-    return {"columns": cols, "rows": [_row(r, multi_ref) for r in rows]}
+    return {"columns": cols, "rows": [_row(r, multi_ref, lb) for r in rows]}
 
 
 def curated_section(lb: dict[str, Any]) -> dict[str, Any] | None:
@@ -163,15 +170,22 @@ def curated_section(lb: dict[str, Any]) -> dict[str, Any] | None:
         for p in sorted(points, key=lambda p: fmt.number(p.get("examples")) or 0.0)
     ]
     mdd = fmt.number(cvl.get("min_detectable_difference"))
-    n = fmt.number(cvl.get("n_prompts"))
+    n = fmt.number(cvl.get("mdd_prompts", cvl.get("n_prompts")))
     power = ""
     if mdd is not None:
-        power = (
-            f"With {fmt.integer(n)} prompts, differences smaller than about {fmt.fixed(mdd)} points "
-            "cannot be told apart from noise (80% power, 5% level)."
-            if n is not None
-            else f"Minimum detectable difference: about {fmt.fixed(mdd)} points."
-        )
+        method = ("normal approximation of a paired test at the 5% level with 80% power, per-prompt sd √½, "
+                  "capped at the 100-point scale")
+        sig = lb.get("significance")
+        if isinstance(sig, dict) and sig.get("min_detectable_difference_method"):
+            method = str(sig["min_detectable_difference_method"])
+        if n is None:
+            power = f"Minimum detectable difference: about {fmt.fixed(mdd)} points ({method})."
+        elif mdd >= 100:
+            power = (f"With {fmt.integer(n)} prompts no difference in win rate can be reliably detected "
+                     f"({method}).")
+        else:
+            power = (f"With {fmt.integer(n)} prompts, differences smaller than about {fmt.fixed(mdd)} points "
+                     f"cannot be told apart from noise ({method}).")
     comps = [c for c in cvl.get("comparisons") or [] if isinstance(c, dict)]
     return {
         "chart": svg.curated_vs_large_chart(points),
@@ -340,7 +354,8 @@ def headline(lb: dict[str, Any]) -> dict[str, str]:
     models = {str(r.get("model")) for r in lb.get("rows") or [] if isinstance(r, dict)}
     return {
         "suite": str(lb.get("suite") or m.get("suite") or "?"),
-        "best": str(best.get("model")) if best else fmt.DASH,
+        "best": (f"inconclusive (judge too weak; highest: {best.get('model')})" if judge_view.too_weak(lb)
+                 else str(best.get("model"))) if best else fmt.DASH,
         "best_win": fmt.fixed(best.get("win_rate")) if best else fmt.DASH,
         "best_ci": fmt.interval(best.get("win_rate_ci_low"), best.get("win_rate_ci_high")) if best else "",
         "reference": str(best.get("reference") or "") if best else "",

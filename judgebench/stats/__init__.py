@@ -5,9 +5,11 @@ judgments frame described in docs/CONTRACTS.md. ``judgebench.aggregate`` assembl
 leaderboard.json.
 """
 
+from judgebench.stats.adequacy import JudgeAdequacy, JudgeCredential, judge_adequacy
 from judgebench.stats.bootstrap import bootstrap_means, mean_intervals, percentile_interval, resample_counts
 from judgebench.stats.bradley_terry import BradleyTerry, Games, fit_bradley_terry
 from judgebench.stats.categories import category_win_rates
+from judgebench.stats.coverage import completeness, judgment_counts
 from judgebench.stats.curated import curated_vs_large
 from judgebench.stats.games import games_from_preferences
 from judgebench.stats.length_control import LengthControlled, instruction_difficulty, length_controlled
@@ -16,8 +18,9 @@ from judgebench.stats.paired import (
     PairedComparison,
     compare_columns,
     compare_vectors,
+    decide,
     min_detectable_difference,
-    sign_test,
+    resample_pairs,
 )
 from judgebench.stats.preferences import (
     PreferenceMatrix,
@@ -35,6 +38,8 @@ from judgebench.stats.winrate import WinRate, average_length, discretise, win_ra
 __all__ = [
     "BradleyTerry",
     "Games",
+    "JudgeAdequacy",
+    "JudgeCredential",
     "LengthControlled",
     "ModelLike",
     "PairedComparison",
@@ -48,11 +53,15 @@ __all__ = [
     "category_win_rates",
     "compare_columns",
     "compare_vectors",
+    "completeness",
     "curated_vs_large",
+    "decide",
     "discretise",
     "fit_bradley_terry",
     "games_from_preferences",
     "instruction_difficulty",
+    "judge_adequacy",
+    "judgment_counts",
     "length_controlled",
     "markdown_density",
     "mean_intervals",
@@ -64,7 +73,7 @@ __all__ = [
     "prompt_categories",
     "reliability",
     "resample_counts",
-    "sign_test",
+    "resample_pairs",
     "status_counts",
     "style_features",
     "win_rate_summary",

@@ -8,20 +8,17 @@ Comparisons: each curated model against each non-curated model of the same base 
 without a base model form one group; models whose curated flag is unknown are not compared), as
 paired comparisons on the same prompts.
 
-Minimum detectable difference: for the suite's number of prompts at the caller's alpha and power,
-with the sd of per-prompt differences observed in those comparisons (root mean of their
-variances), or √½ when there are none.
+Minimum detectable difference: :func:`judgebench.stats.paired.min_detectable_difference` for the
+fewest prompts any of those comparisons was made on (the suite's prompts when there is none), so
+the page prints the same number as ``report`` and the gate for the same pair.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
-from judgebench.stats.paired import DEFAULT_SD, compare_columns, min_detectable_difference
+from judgebench.stats.paired import PairedComparison, min_detectable_difference
 from judgebench.stats.preferences import PreferenceMatrix
 from judgebench.stats.protocols import ModelLike
 
@@ -51,37 +48,42 @@ def _points(
     )
 
 
-def curated_vs_large(
-    matrix: PreferenceMatrix,
-    models: Sequence[ModelLike],
-    intervals: dict[str, tuple[float | None, float | None, float | None]],
-    rounds: int,
-    seed: int,
-    alpha: float,
-    power: float,
-) -> dict[str, object] | None:
-    """The ``curated_vs_large`` block of leaderboard.json, or None when no model has training data.
-
-    ``intervals`` maps model → (win_rate, ci_low, ci_high) in points against ``matrix.reference``.
-    """
+def curated_pairs(matrix: PreferenceMatrix, models: Sequence[ModelLike]) -> list[tuple[str, str]]:
+    """(curated, large) model pairs to compare: same base model, curated flag known and different."""
     trained = [m for m in models if m.training is not None and not m.is_reference and m.name in matrix.models]
-    if not trained:
-        return None
-    pairs: list[tuple[int, int]] = []
+    pairs = []
     for a in trained:
         for b in trained:
             ta, tb = a.training, b.training
             assert ta is not None and tb is not None
             if ta.curated is True and tb.curated is False and ta.base_model == tb.base_model:
-                pairs.append((matrix.models.index(a.name), matrix.models.index(b.name)))
-    comparisons = compare_columns(matrix.x, pairs, matrix.models, matrix.reference, rounds, seed, alpha)
-    variances = [float(np.nanvar(matrix.x[:, a] - matrix.x[:, b], ddof=1)) for a, b in pairs]
-    variances = [v for v in variances if math.isfinite(v)]
-    sd = math.sqrt(sum(variances) / len(variances)) if variances else DEFAULT_SD
+                pairs.append((a.name, b.name))
+    return pairs
+
+
+def curated_vs_large(
+    matrix: PreferenceMatrix,
+    models: Sequence[ModelLike],
+    intervals: dict[str, tuple[float | None, float | None, float | None]],
+    comparisons: Sequence[PairedComparison],
+    alpha: float,
+    power: float,
+) -> dict[str, object] | None:
+    """The ``curated_vs_large`` block of leaderboard.json, or None when no model has training data.
+
+    ``intervals`` maps model → (win_rate, ci_low, ci_high) in points against ``matrix.reference``;
+    ``comparisons`` are the decided :func:`curated_pairs` (a = curated), from the page's family.
+    """
+    trained = [m for m in models if m.training is not None and not m.is_reference and m.name in matrix.models]
+    if not trained:
+        return None
     n_prompts = len(matrix.prompt_ids)
+    compared = [c.n for c in comparisons if c.n > 0]
+    mdd_n = min(compared) if compared else n_prompts
     return {
         "n_prompts": n_prompts,
-        "min_detectable_difference": min_detectable_difference(n_prompts, alpha, power, sd),
+        "mdd_prompts": mdd_n,
+        "min_detectable_difference": min_detectable_difference(mdd_n, alpha, power),
         "points": _points(trained, intervals),
         "comparisons": [c.to_dict() for c in comparisons],
     }

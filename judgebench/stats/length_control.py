@@ -12,7 +12,8 @@ prompts of the predicted preference with the length term removed, ``100·mean σ
 difficulties fitted once on its own leaderboard (a GLM over many models, fixed for its 805
 instructions). A judgebench suite has its own prompts, so γ is estimated from the suite itself: for
 model m, γ_mi = −logit((S_i + 1)/(K_i + 2)) where S_i sums the preferences of the *other* models on
-prompt i and K_i counts them — a Laplace-smoothed mean logit, leaving the model out so its own
+prompt i and K_i counts them (canaries excluded: null models built to lose would make every prompt
+look harder) — a Laplace-smoothed mean logit, leaving the model out so its own
 outcome cannot leak into its control variable. With one model there is no other model to learn
 from; γ is then 0 and the fit reduces to intercept + length. Differences from AlpacaEval therefore
 grow with fewer models in the suite; with many models both approaches estimate the same quantity.
@@ -47,8 +48,15 @@ class LengthControlled:
     length_coefficient: np.ndarray
 
 
-def instruction_difficulty(x: np.ndarray) -> np.ndarray:
-    """γ (prompts × models): leave-model-out smoothed logit difficulty of each prompt."""
+def instruction_difficulty(x: np.ndarray, contributes: np.ndarray | None = None) -> np.ndarray:
+    """γ (prompts × models): leave-model-out smoothed logit difficulty of each prompt.
+
+    ``contributes`` (one bool per column, default all) says which models the difficulty is
+    learned from: canaries are null models built to lose, so they must not make every prompt look
+    harder for the real models (each model still leaves itself out).
+    """
+    if contributes is not None:
+        x = np.where(np.asarray(contributes, dtype=bool)[None, :], x, np.nan)
     present = ~np.isnan(x)
     filled = np.where(present, x, 0.0)
     others_sum = filled.sum(axis=1, keepdims=True) - filled
@@ -58,23 +66,33 @@ def instruction_difficulty(x: np.ndarray) -> np.ndarray:
 
 def length_feature(delta_len: np.ndarray) -> np.ndarray:
     """tanh(Δ / sd(Δ)) per model column; 0 where Δ is missing or does not vary."""
-    with np.errstate(invalid="ignore"):
-        counts = np.sum(~np.isnan(delta_len), axis=0)
-        sd = np.where(counts > 1, np.nanstd(np.where(counts > 1, delta_len, 0.0), axis=0, ddof=1), 0.0)
+    present = ~np.isnan(delta_len)
+    counts = present.sum(axis=0)
+    filled = np.where(present, delta_len, 0.0)
+    mean = filled.sum(axis=0) / np.maximum(counts, 1)
+    squares = (np.where(present, delta_len - mean, 0.0) ** 2).sum(axis=0)
+    sd = np.sqrt(squares / np.maximum(counts - 1, 1)) * (counts > 1)
     scaled = np.divide(delta_len, sd, out=np.zeros_like(delta_len), where=sd > 0)
     return np.where(np.isnan(scaled), 0.0, np.tanh(scaled))
 
 
 def length_controlled(
-    x: np.ndarray, delta_len: np.ndarray, rounds: int, seed: int, level: float
+    x: np.ndarray,
+    delta_len: np.ndarray,
+    rounds: int,
+    seed: int,
+    level: float,
+    contributes: np.ndarray | None = None,
 ) -> LengthControlled:
     """LC win rates for every column of ``x`` (prompts × models, NaN missing).
 
     ``delta_len`` has the same shape: model − reference length per prompt, NaN when unknown.
     Prompts missing either a preference or a length difference are left out of that model's fit.
+    ``contributes``: the columns the prompt difficulty is learned from (see
+    :func:`instruction_difficulty`); every column still gets its own LC rate.
     """
     n, m = x.shape
-    gamma = instruction_difficulty(x)
+    gamma = instruction_difficulty(x, contributes)
     feature = length_feature(delta_len)
     counts = resample_counts(n, rounds, np.random.default_rng(seed))
     lc = np.full(m, np.nan)
@@ -86,8 +104,9 @@ def length_controlled(
             continue
         design = np.column_stack([np.ones(n), feature[:, j], gamma[:, j]])
         y = np.where(valid, x[:, j], 0.0)
+        full = fit_logistic(design, y, valid.astype(float)[None, :], PENALTY)
         weights = np.vstack([valid.astype(float), counts * valid])
-        beta = fit_logistic(design, y, weights, PENALTY)
+        beta = np.vstack([full, fit_logistic(design, y, weights[1:], PENALTY, start=full[0])])
         neutral = sigmoid(beta[:, [0]] + beta[:, [2]] * gamma[:, j])
         with np.errstate(invalid="ignore", divide="ignore"):
             rates = 100.0 * (weights * neutral).sum(axis=1) / weights.sum(axis=1)

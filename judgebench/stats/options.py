@@ -31,6 +31,9 @@ class StatsOptions:
     """Add length and markdown-density differences to Bradley–Terry (Chatbot Arena style control)."""
     canary_max_win_rate: float = 50.0
     """A canary (a null model that must lose) winning more than this many points is flagged."""
+    max_parse_failure_rate: float = 0.1
+    """Above this parse-failure rate the judge is too weak to rank (judgebench.stats.adequacy);
+    the same default as the gate's ``max_parse_failures``."""
 
     @property
     def alpha(self) -> float:

@@ -35,7 +35,7 @@ def test_a_length_biased_judge_lets_the_verbose_canary_win_and_is_flagged(tmp_pa
     assert rows["canary-empty"]["win_rate"] == 0.0 and rows["canary-constant"]["win_rate"] == 0.0
     flags = _canary_flags(board)
     assert set(flags) == {"canary-verbose"}, flags
-    assert "verbose canary" in flags["canary-verbose"] and "100%" in flags["canary-verbose"]
+    assert "canary canary-verbose" in flags["canary-verbose"] and "100%" in flags["canary-verbose"]
 
 
 def test_canaries_are_never_sent_to_a_backend(tmp_path: Path) -> None:

@@ -151,6 +151,8 @@ def _row(m: str) -> dict[str, Any]:
         "prompt_tokens": 1000,
         "completion_tokens": 2000,
         "mean_score": None,
+        "rank": None if m == "canary-shuffled" else (1 if wr > 50 else 2),
+        "n_generation_errors": 0,
     }
 
 
@@ -179,8 +181,12 @@ def make_leaderboard() -> dict[str, Any]:
             "ci_low": -2.0,
             "ci_high": 16.5,
             "p_value": 0.12,
-            "verdict": "no difference",
+            "verdict": "no significant difference",
             "significant": False,
+            "p_adjusted": 0.24,
+            "ci_level": 0.975,
+            "comparisons": 2,
+            "min_detectable_difference": 84.5,
         },
         {
             "a": "sft-oasst-9k",
@@ -190,9 +196,13 @@ def make_leaderboard() -> dict[str, Any]:
             "diff": 19.75,
             "ci_low": 8.0,
             "ci_high": 31.0,
-            "p_value": 0.0004,
-            "verdict": "a better",
+            "p_value": 0.0,
+            "verdict": "A better",
             "significant": True,
+            "p_adjusted": 0.0,
+            "ci_level": 0.975,
+            "comparisons": 2,
+            "min_detectable_difference": 84.5,
         },
     ]
     return {
@@ -226,7 +236,8 @@ def make_leaderboard() -> dict[str, Any]:
         "paired": comparisons,
         "curated_vs_large": {
             "n_prompts": len(PAYLOADS) + 1,
-            "min_detectable_difference": 22.4,
+            "mdd_prompts": 11,
+            "min_detectable_difference": 84.5,
             "points": pts,
             "comparisons": comparisons[:1],
         },
@@ -250,9 +261,33 @@ def make_leaderboard() -> dict[str, Any]:
             "error_rate": 0.01,
             "repeat_agreement": None,
         },
+        "significance": {
+            "method": "paired bootstrap over prompts (1000 rounds): the interval of the win-rate difference and its "
+            "two-sided p-value come from the same resamples, so a pair is significant exactly when its interval "
+            "excludes 0; Holm's correction across the 2 comparisons shown (each interval is at the level Holm tests "
+            "that pair at); alpha 0.05",
+            "alpha": 0.05, "rounds": 1000, "correction": "holm", "comparisons": 2, "power": 0.8,
+            "min_detectable_difference_method": "normal approximation of a two-sided paired test at alpha 0.05 with "
+            "80% power, per-prompt sd √½ (two independent 50% outcomes), capped at the 100-point scale",
+        },
+        "judge_credentials": [
+            {"name": f"llmbar-natural {PAYLOADS[1]}", "pairs": 100, "judgments": 200, "scoring": "argmax",
+             "accuracy": 0.81, "accuracy_ci": [0.73, 0.88], "positional_agreement": 0.86, "kappa": 0.62,
+             "kappa_ci": [0.47, 0.76], "parse_failure_rate": 0.01, "chance": 0.5, "published": {"gpt-4": 0.96}},
+            {"name": "pandalm", "pairs": 50, "judgments": 100, "scoring": "debiased-logprob", "accuracy": 0.55,
+             "accuracy_ci": [0.41, 0.68], "positional_agreement": 0.7, "kappa": 0.1, "kappa_ci": [-0.1, 0.3],
+             "parse_failure_rate": 0.0, "chance": 0.5},
+        ],
+        "judge_adequacy": {"status": "adequate", "reasons": [], "rule": "The judge is too weak to rank when its "
+                           "accuracy interval does not exceed chance on any validation set, when the suite's "
+                           "position consistency is below 0.50, or when its parse-failure rate is above 0.1; "
+                           "unvalidated when no validation set was measured."},
+        "completeness": {"complete": True, "planned_judgments": 220, "judged": 220, "judge_errors": 0,
+                         "blocked_by_generation": 0, "missing": 0, "generation_errors": 0,
+                         "message": "Complete: all 220 planned judgments were made."},
         "flags": [
             {
-                "kind": "canary",
+                "kind": "canary_win",
                 "model": "canary-shuffled",
                 "prompt_id": "",
                 "message": "canary ranked last, as expected",

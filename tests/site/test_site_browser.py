@@ -295,3 +295,26 @@ def test_references_are_not_offered_as_models_and_empty_responses_say_so(
     page.locator('#ex-list button[data-pid="p02"]').click()
     assert page.locator('[data-role="model-response"]').text_content() == "(empty response)"
     ctx.close()
+
+
+def test_leaderboard_fits_a_1400px_window_without_hiding_columns(
+    browser: Any, tmp_path: Path, leaderboard: dict[str, Any], explorer: dict[str, Any]
+) -> None:
+    """Avg length, Parse failures and Errors are visible at 1400 px, with long text in the table."""
+    for k, row in enumerate(leaderboard["rows"]):  # the demo's long training descriptions
+        row["training_dataset"] = "3 hand-written demonstrations (in context), then filtered " + "x" * k
+        row["base_model"] = "SmolLM2-135M-Instruct"
+    page_path = write_site(tmp_path / "wide", "demo", leaderboard, explorer)
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = ctx.new_page()
+    page.goto(page_path.as_uri())
+    box = page.evaluate(
+        "(() => { const s = document.querySelector('#lb-table').parentElement;"
+        " return [s.scrollWidth, s.clientWidth]; })()"
+    )
+    assert box[0] <= box[1], box
+    for key in ("len", "pf", "err"):
+        header = page.locator(f'#lb-table th[data-key="{key}"]')
+        right = page.evaluate("w => w.getBoundingClientRect().right", header.element_handle())
+        assert header.is_visible() and right <= 1400
+    ctx.close()

@@ -112,7 +112,8 @@ def test_page_shows_every_model_and_section(leaderboard: dict[str, Any], explore
         assert f'<tr data-model="{m}">' in html
     for section in ("leaderboard", "data-size", "categories", "reliability", "flags", "explorer", "manifest"):
         assert f'<section id="{section}"' in html
-    assert "sft-lima-1k vs sft-alpaca-52k: +7.2 points, 95% CI \u22122.0 to +16.5, not significant" in html
+    assert ("sft-lima-1k vs sft-alpaca-52k: +7.2 points, 97.5% CI \u22122.0 to +16.5, bootstrap p = 0.120 "
+            "(Holm-adjusted 0.240 over 2 pairs) \u2014 no significant difference (inconclusive)") in html
     assert "judge-&lt;b&gt;bold&lt;/b&gt;" in html
     assert "sha256:c0ffee" in html
 

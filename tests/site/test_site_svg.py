@@ -64,7 +64,8 @@ def test_points_without_size_or_win_rate_are_skipped_not_fatal() -> None:
     ]
     good, skipped = chart_points(pts)
     assert [p.model for p in good] == ["d"]
-    assert skipped == ["a", "b", "c"]
+    assert skipped == ["a (no training-set size)", "b (0 training examples: a log axis has no place for it)",
+                       "c (no win rate)"]
     root = ET.fromstring(str(curated_vs_large_chart(pts)))
     assert len([g for g in root.iter(f"{NS}g") if g.get("class") == "pt"]) == 1
 

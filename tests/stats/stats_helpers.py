@@ -100,3 +100,13 @@ def synthetic_suite(
                     }
                 )
     return judgments_frame(rows), responses_frame(lengths)
+
+
+def consistent_suite(strengths: dict[str, float], n_prompts: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Judgments whose two orders agree (a position-consistent judge), from synthetic_suite."""
+    judgments, responses = synthetic_suite(strengths, n_prompts, seed=seed)
+    ab = judgments[judgments["order"] == "AB"].set_index(["model", "prompt_id"])["preference"]
+    ba = judgments["order"] == "BA"
+    keys = pd.MultiIndex.from_frame(judgments.loc[ba, ["model", "prompt_id"]])
+    judgments.loc[ba, "preference"] = ab.reindex(keys).to_numpy()
+    return judgments, responses

@@ -16,14 +16,15 @@ from judgebench.stats import StatsOptions
 
 OPTIONS = StatsOptions(rounds=200, lc_rounds=20, bt_rounds=20)
 TOP_KEYS = {"schema_version", "suite", "manifest", "references", "rows", "bradley_terry", "paired",
-            "curated_vs_large", "categories", "reliability", "flags"}
+            "curated_vs_large", "categories", "reliability", "flags", "significance", "judge_credentials",
+            "judge_adequacy", "completeness"}
 ROW_KEYS = {
     "model", "reference", "base_model", "training_dataset", "training_examples", "curated", "is_canary",
     "win_rate", "standard_error", "n_wins", "n_wins_base", "n_draws", "n_total", "discrete_win_rate", "avg_length",
     "win_rate_ci_low", "win_rate_ci_high", "lc_win_rate", "lc_win_rate_ci_low", "lc_win_rate_ci_high",
     "bt_rating", "bt_ci_low", "bt_ci_high", "n_judgments", "n_ok", "n_parse_failures", "n_errors", "n_missing",
     "parse_failure_rate", "error_rate", "position_consistency", "tie_rate", "prompt_tokens", "completion_tokens",
-    "mean_score",
+    "mean_score", "rank", "n_generation_errors",
 }
 MODELS = [
     Model("ref", is_reference=True),
@@ -109,8 +110,13 @@ def test_paired_rows_and_paired_comparison_agree(board: dict[str, Any], suite: t
     row = next(p for p in board["paired"] if {p["a"], p["b"]} == {"lima-1k", "alpaca-52k"})
     assert row["a"] == "lima-1k"
     result = paired_comparison(suite[0], "lima-1k", "alpaca-52k", rounds=200, seed=0, alpha=0.05)
-    assert result.to_dict() == {k: pytest.approx(v) if isinstance(v, float) else v for k, v in row.items()}
-    assert result.verdict == "A better" and result.significant
+    # The same resamples; the page's interval and verdict are Holm-corrected across its 3 pairs.
+    for key in ("a", "b", "reference", "n", "diff", "p_value", "min_detectable_difference"):
+        assert result.to_dict()[key] == pytest.approx(row[key]), key
+    assert (result.comparisons, row["comparisons"]) == (1, 3)
+    assert row["ci_low"] <= result.ci_low and row["ci_high"] >= result.ci_high
+    assert result.verdict == "A better" and result.significant and row["significant"]
+    assert board["significance"]["comparisons"] == 3 and "Holm" in board["significance"]["method"]
     with_missing = paired_comparison(suite[0], "dolly-15k", "alpaca-52k", "ref")
     assert with_missing.n == 110
 
@@ -125,6 +131,7 @@ def test_paired_comparison_errors(suite: tuple[pd.DataFrame, pd.DataFrame]) -> N
 def test_curated_vs_large(board: dict[str, Any]) -> None:
     block = board["curated_vs_large"]
     assert block["n_prompts"] == 120 and 10 < block["min_detectable_difference"] < 25
+    assert block["mdd_prompts"] == 120 and block["comparisons"][0]["min_detectable_difference"] == block["min_detectable_difference"]
     assert [p["model"] for p in block["points"]] == ["alpaca-52k", "lima-1k", "dolly-15k"]
     rows = {r["model"]: r for r in board["rows"]}
     for point in block["points"]:
@@ -162,8 +169,9 @@ def test_categories_and_reliability(board: dict[str, Any], suite: tuple[pd.DataF
 def test_a_canary_that_wins_too_often_is_flagged(suite: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     options = StatsOptions(rounds=20, lc_rounds=5, bt_rounds=5, canary_max_win_rate=1.0)
     flags = build_leaderboard(suite[0], suite[1], MODELS, MANIFEST, options)["flags"]
-    canary = [f for f in flags if f["kind"] == "canary"]
+    canary = [f for f in flags if f["kind"].startswith("canary")]
     assert [f["model"] for f in canary] == ["canary"] and "limit 1%" in canary[0]["message"]
+    assert canary[0]["kind"] == "canary_win"  # one flag, one kind: computed in one place
 
 
 def test_style_control_option(suite: tuple[pd.DataFrame, pd.DataFrame]) -> None:
