@@ -266,6 +266,10 @@ class JudgeSpec(EndpointSpec):
     )
     logprobs: bool = Field(False, description="Ask for top logprobs and weight the verdict by them.")
     structured: bool = Field(True, description="Request the verdict as a JSON schema (response_format).")
+    reasoning: bool = Field(
+        True, description="With `structured`, the schema asks for reasoning before the verdict. Off: the verdict "
+        "alone, AlpacaEval 2's choice for logprob judges -- a small judge's reasoning is mostly noise and most of "
+        "its judging time.")
     max_parse_retries: int = Field(2, ge=0, le=100, description="Reruns that re-request parse failures.")
     system_prompt: str | None = None
     scoring: Literal["argmax", "debiased-logprob"] = Field(

@@ -106,7 +106,7 @@ class Judge:
             max_tokens=spec.max_tokens,
             temperature=spec.temperature,
             seed=None if spec.seed is None else spec.seed + sample,
-            json_schema=self.protocol.schema() if spec.structured else None,
+            json_schema=self.protocol.schema(spec.reasoning) if spec.structured else None,
             top_logprobs=TOP_LOGPROBS if spec.logprobs else None,
         )
 
@@ -116,7 +116,7 @@ class Judge:
         return {
             "model": spec.model, "messages": [m.to_openai() for m in self.messages(text)],
             "temperature": spec.temperature, "max_tokens": spec.max_tokens,
-            "response_format": self.protocol.schema() if spec.structured else None,
+            "response_format": self.protocol.schema(spec.reasoning) if spec.structured else None,
             "top_logprobs": TOP_LOGPROBS if spec.logprobs else None,
             "rubric": self.rubric.name, "protocol": self.protocol.name,
         }

@@ -44,17 +44,16 @@ class Protocol:
     needs_reference_answer: bool = False
     description: str = ""
 
-    def schema(self) -> dict[str, Any]:
-        """JSON schema of the verdict object (reasoning first, so the judge thinks before it decides)."""
-        props: dict[str, Any] = {"reasoning": {"type": "string"}}
+    def schema(self, reasoning: bool = True) -> dict[str, Any]:
+        """JSON schema of the verdict object: reasoning first, so the judge thinks before it decides;
+        ``reasoning=False`` asks for the verdict alone (a few tokens instead of a paragraph)."""
+        props: dict[str, Any] = {"reasoning": {"type": "string"}} if reasoning else {}
         if self.score_range is not None:
             low, high = self.score_range
             props["score"] = {"type": "integer", "minimum": int(low), "maximum": int(high)}
-            required = ["reasoning", "score"]
         else:
             props["verdict"] = {"type": "string", "enum": list(self.labels)}
-            required = ["reasoning", "verdict"]
-        return {"type": "object", "properties": props, "required": required, "additionalProperties": False}
+        return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
 
     def parse(self, completion: Completion, use_logprobs: bool = False) -> Verdict | None:
         """A Verdict, or None for a parse failure."""

@@ -128,20 +128,6 @@ def test_env_defaults_never_override_user_values() -> None:
     assert server_env(ServerOptions(), {})["HF_HUB_OFFLINE"] == "1"
 
 
-def test_cpu_binding_uses_every_allowed_core_unless_the_user_chose() -> None:
-    from judgebench.backends.vllm_server.environment import cpu_binding
-
-    assert cpu_binding(ServerOptions(), [0, 1, 2, 5, 7, 8]) == {
-        "VLLM_CPU_OMP_THREADS_BIND": "0-2,5,7-8", "VLLM_CPU_NUM_OF_RESERVED_CPU": "0"}
-    assert cpu_binding(ServerOptions(), [3]) == {"VLLM_CPU_OMP_THREADS_BIND": "3", "VLLM_CPU_NUM_OF_RESERVED_CPU": "0"}
-    assert cpu_binding(ServerOptions(tensor_parallel_size=2), [0, 1]) == {}  # one list per rank: vLLM's auto
-    env = server_env(ServerOptions(), {})
-    assert env["VLLM_CPU_NUM_OF_RESERVED_CPU"] == "0"
-    assert env["VLLM_CPU_OMP_THREADS_BIND"]
-    chosen = server_env(ServerOptions(env={"VLLM_CPU_OMP_THREADS_BIND": "auto"}), {})
-    assert chosen["VLLM_CPU_OMP_THREADS_BIND"] == "auto" and "VLLM_CPU_NUM_OF_RESERVED_CPU" not in chosen
-
-
 def test_env_drops_secrets_but_keeps_hub_tokens() -> None:
     base = {"OPENAI_API_KEY": "sk-x", "MY_SECRET": "s", "GH_TOKEN": "t", "HF_TOKEN": "hf", "HOME": "/h"}
     env = server_env(ServerOptions(), base)

