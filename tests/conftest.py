@@ -25,7 +25,9 @@ NEEDS_VLLM = [
     ),
 ]
 """``pytestmark`` for modules that run the real vLLM CPU server."""
-SHARED_DATA = REPO.parent / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("JUDGEBENCH_DATA") or REPO.parent / "shared" / "data")
+"""The public datasets the data tests read (never copied into the repo): ``$JUDGEBENCH_DATA``, else
+``../shared/data`` beside the clone. See the README, "Tests and the public data"."""
 
 PROMPTS = [
     {"id": "p1", "prompt": "What is 2+2?", "category": "math"},

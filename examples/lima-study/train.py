@@ -32,7 +32,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--arm", required=True, choices=sorted(sft_data.ARMS))
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--base", default="", help="HF checkpoint folder (default: the built-in SmolLM2-135M-Instruct)")
-    p.add_argument("--data-dir", type=Path, default=Path(__file__).resolve().parents[2].parent / "shared/data/sft")
+    p.add_argument("--data-dir", type=Path, default=Path(os.environ.get("JUDGEBENCH_DATA") or Path(__file__).resolve().parents[2].parent / "shared/data") / "sft")
     p.add_argument("--limit", type=int, default=0, help="use at most this many examples (0 = all)")
     p.add_argument("--max-len", type=int, default=256)
     p.add_argument("--epochs", type=float, default=1.0)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import cli
+from tests.conftest import SHARED_DATA, cli
 
-AE1 = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "alpaca_eval"
+AE1 = SHARED_DATA / "alpaca_eval"
 MODELS = ["alpaca-7b", "vicuna-13b", "guanaco-65b", "deita-7b-v1.0", "tulu-2-dpo-7b"]
 pytestmark = pytest.mark.skipif(not (AE1 / "ae1_annotations").is_dir(),
                                 reason=f"public AlpacaEval data not found at {AE1}")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+from tests.conftest import SHARED_DATA as DATA  # noqa: F401  (re-exported for the stats tests)
 
 JUDGMENT_DEFAULTS: dict[str, Any] = {
     "category": "",

@@ -8,13 +8,13 @@ kappas its README reports (0.85 / 0.88 / 0.86).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from judgebench.validation import ValidationReport, load_pairs, load_verdicts, score_recorded
+from tests.conftest import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+DATA = SHARED_DATA
 LLMBAR = DATA / "llmbar" / "Dataset"
 PANDALM = DATA / "pandalm" / "testset-v1.json"
 
