@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,10 @@ from judgebench.errors import TemplateError
 from judgebench.hashing import content_hash
 from judgebench.protocols import Protocol, get_protocol
 
-BUILTIN_DIR = Path(__file__).resolve().parent.parent / "prompts"
-"""The repository's prompts/ folder (judgebench is installed editable from its checkout)."""
+BUILTIN_DIR = Path(str(files("judgebench") / "rubric_templates")).resolve()
+"""The built-in templates, shipped in the package. ``judgebench/rubric_templates`` is a link to the
+repository's ``prompts/`` folder (the copy users read and copy from), so the two cannot drift; a
+wheel carries the files themselves."""
 
 _HEADER = re.compile(r"\{#-?\s*protocol:\s*([A-Za-z0-9_.-]+)\s*-?#\}")
 

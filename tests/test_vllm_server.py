@@ -2,6 +2,8 @@
 
 The fake is started through the exact command judgebench builds (``python -m
 vllm.entrypoints.openai.api_server ...``); it shadows real vLLM via PYTHONPATH in the server's env.
+The pool also checks that vLLM is importable in this process before it starts a server, so the pool
+tests put the fake first on this process's path too: they run, the same way, with or without vLLM.
 """
 
 from __future__ import annotations
@@ -34,6 +36,12 @@ from judgebench.errors import DependencyMissing, ServerError
 
 FAKE = str(Path(__file__).parent / "fake_vllm")
 REPO = str(Path(__file__).resolve().parents[1])
+
+
+@pytest.fixture
+def fake_vllm_importable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pool's ``require_vllm`` finds the fake (it is what the servers run anyway)."""
+    monkeypatch.syspath_prepend(FAKE)
 
 
 def fake_options(startup_timeout: float = 60.0, **env: str) -> ServerOptions:
@@ -267,6 +275,7 @@ def run_script(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[str]
 _SCRIPT_HEAD = f"""
 import os, signal, sys, time
 from pathlib import Path
+sys.path.insert(0, {FAKE!r})  # the pool's require_vllm finds the fake the servers run
 from judgebench.backends.vllm_server import ServerPool
 from judgebench.config import ModelSpec, ServerOptions
 spec = ModelSpec(name="m", provider="vllm", model="/ckpt",
@@ -368,6 +377,7 @@ def _adapter(tmp_path: Path, name: str, rank: int) -> str:
     return str(d)
 
 
+@pytest.mark.usefixtures("fake_vllm_importable")
 def test_pool_groups_checkpoints_and_adapters(tmp_path: Path) -> None:
     opts, other = fake_options(), fake_options(FAKE_VLLM_FLAVOUR="b")
     specs = [
@@ -416,6 +426,7 @@ def test_pool_groups_checkpoints_and_adapters(tmp_path: Path) -> None:
             pool.endpoint(specs[-1])
 
 
+@pytest.mark.usefixtures("fake_vllm_importable")
 def test_pool_reports_a_dead_server(tmp_path: Path) -> None:
     spec = ModelSpec(name="victim", provider="vllm", model="/ck/v", server=fake_options(FAKE_VLLM_CHILD="1"))
     with ServerPool([spec], tmp_path) as pool:
@@ -438,6 +449,7 @@ def test_pool_reports_a_dead_server(tmp_path: Path) -> None:
             pool.endpoint(spec)
 
 
+@pytest.mark.usefixtures("fake_vllm_importable")
 def test_pool_does_not_retry_a_failed_start(tmp_path: Path) -> None:
     specs = [
         ModelSpec(name=n, provider="vllm", model="/ck/bad", server=fake_options(FAKE_VLLM_MODE="crash"))

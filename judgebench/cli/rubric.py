@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from judgebench.cli.app import boundary, main
 from judgebench.errors import ConfigError, TemplateError
 from judgebench.rubrics import Rubric, load_rubric, sample_variables
 
@@ -125,7 +126,7 @@ def render_request(suite_path: Path, prompt_id: str, model: str | None, order: s
     return request, notes
 
 
-@click.group("rubric")
+@main.group("rubric")
 def rubric_group() -> None:
     """Rubric templates: render what the judge sees, check a template offline."""
 
@@ -139,6 +140,7 @@ def rubric_group() -> None:
 @click.option("--reference", help="Reference to compare with (default: the suite's first).")
 @click.option("--store", type=click.Path(dir_okay=False), help="Store with the responses (default: beside the suite).")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole request (messages, schema) as JSON.")
+@boundary
 def render(suite: str, prompt_id: str, model: str | None, order: str, reference: str | None, store: str | None,
            as_json: bool) -> None:
     """Print exactly what the judge will see for one judgment (nothing is requested)."""
@@ -160,6 +162,7 @@ def render(suite: str, prompt_id: str, model: str | None, order: str, reference:
 @rubric_group.command("check")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--protocol", help="Verdict protocol (default: the template's `{# protocol: NAME #}` header).")
+@boundary
 def check(path: str, protocol: str | None) -> None:
     """Validate a rubric template without calling anything: syntax, variables, sandbox, verdict format."""
     p = Path(path)
@@ -169,12 +172,3 @@ def check(path: str, protocol: str | None) -> None:
     proto = rubric.protocol
     click.echo(f"OK: {p} renders for protocol {proto.name!r} ({proto.kind}).")
     click.echo(f"Verdict schema: {json.dumps(proto.schema())}")
-
-
-def register(main: click.Group) -> None:
-    from judgebench.cli import boundary
-
-    for command in rubric_group.commands.values():
-        if command.callback is not None:
-            command.callback = boundary(command.callback)
-    main.add_command(rubric_group)
