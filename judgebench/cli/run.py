@@ -7,7 +7,15 @@ from pathlib import Path
 
 import click
 
-from judgebench.cli.app import EXIT_CODES_HELP, F, boundary, common_options, leaderboards_dir, main, suite_path
+from judgebench.cli.app import (
+    EXIT_CODES_HELP,
+    F,
+    boundary,
+    common_options,
+    leaderboards_dir,
+    main,
+    suite_path,
+)
 
 
 def _shard_option(fn: F) -> F:
