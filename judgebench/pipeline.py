@@ -202,6 +202,7 @@ class Router:
         self._log_dir = log_dir
         self._stack = stack
         self._pool: Any = None
+        self._waves: Any = None
         self.endpoints: dict[str, Endpoint] = {}
         self._routes: dict[str, tuple[str, str]] = {}
 
@@ -212,6 +213,14 @@ class Router:
             specs: list[EndpointSpec] = [*self._prepared.suite.models, self._prepared.suite.judge]
             self._pool = self._stack.enter_context(ServerPool(specs, self._log_dir))
         return self._pool
+
+    def waves(self) -> Any:
+        """The run's :class:`~judgebench.backends.waves.ServerWaves` (managed servers only)."""
+        if self._waves is None:
+            from judgebench.backends.waves import ServerWaves
+
+            self._waves = ServerWaves(self._vllm_pool(), self._prepared.suite.judge, self._env)
+        return self._waves
 
     def route(self, spec: EndpointSpec, label: str) -> tuple[str, str]:
         """(endpoint id, model name to send) for ``spec``; builds the backend on first use."""
@@ -224,13 +233,22 @@ class Router:
 
         if spec.provider == "vllm":
             pool = self._vllm_pool()
-            base_url, served = pool.endpoint(spec)
+            self.waves().place(spec)
+            urls, served = pool.endpoints(spec)
+            base_url = urls[0]
             endpoint_id = f"vllm:{base_url}"
             key = None
-            describe = f"the vLLM server for {label} ({base_url})"
+            describe = f"the vLLM server for {label} ({', '.join(urls)})"
 
             def check(spec: EndpointSpec = spec) -> None:
                 pool.check(spec)
+            if len(urls) > 1 and endpoint_id not in self.endpoints:  # server.replicas
+                from judgebench.backends.replicas import ReplicaBackend
+
+                backends = [OpenAIBackend(base_url=u, api_key=None, timeout=spec.timeout, name=f"vllm:{u}") for u in urls]
+                self.endpoints[endpoint_id] = Endpoint(
+                    backend=ReplicaBackend(backends, urls, describe=label, name=endpoint_id),
+                    concurrency=spec.concurrency * len(urls), describe=describe, check=check)
         else:
             urls = [u or self._env.get("OPENAI_BASE_URL") for u in spec.urls]
             base_url = urls[0]
@@ -394,12 +412,33 @@ async def _generate(prepared: Prepared, store: Store, router: Router, models: li
     todo = generate.missing(store, planned)
     if not todo:
         return StageResult("generate", len(planned), 0)
-    for name in dict.fromkeys(p.model for p in todo):
-        await asyncio.to_thread(router.route, suite.model(name), f"model {name!r}")
-    jobs = generate.build_jobs(store, suite, prepared.prompts, todo, lambda spec: router.route(spec, f"model {spec.name!r}"))
-    stats = await execute(jobs, router.endpoints, retry=suite.retry, budget=budget, progress=progress,
-                          stage="generate")
+    specs = [suite.model(name) for name in dict.fromkeys(p.model for p in todo)]
+    if not any(m.provider == "vllm" for m in specs):
+        steps: list[Any] = [None]
+    else:  # managed servers run in waves that fit the devices (judgebench.backends.schedule)
+        steps = router.waves().plan(specs)
+    stats: RunStats | None = None
+    for i, step in enumerate(steps):
+        if step is not None:
+            await router.waves().start(step)
+        names = {m.name for m in (step.models if step is not None else specs)}
+        wave_todo = [p for p in todo if p.model in names]
+        for name in dict.fromkeys(p.model for p in wave_todo):
+            await asyncio.to_thread(router.route, suite.model(name), f"model {name!r}")
+        jobs = generate.build_jobs(store, suite, prepared.prompts, wave_todo,
+                                   lambda spec: router.route(spec, f"model {spec.name!r}"))
+        more = await execute(jobs, router.endpoints, retry=suite.retry, budget=budget, progress=progress,
+                             stage="generate" if len(steps) == 1 else f"generate, servers {i + 1}/{len(steps)}")
+        stats = more if stats is None else _add_stats(stats, more)
+        if step is not None:
+            await router.waves().finish(step)
     return StageResult("generate", len(planned), len(todo), stats)
+
+
+def _add_stats(total: RunStats, more: RunStats) -> RunStats:
+    from judgebench.backends.waves import add_stats
+
+    return add_stats(total, more)
 
 
 async def _judge(prepared: Prepared, store: Store, router: Router, models: list[ModelSpec], budget: Budget,
