@@ -253,3 +253,53 @@ def test_a_server_that_can_never_fit_is_reported_before_any_starts(tmp_path: Pat
                      ("generate", "judge"))
     assert e.value.exit_code == 2 and "CUDA_VISIBLE_DEVICES" in (e.value.hint or "")
     assert not events.exists(), "no server was started"
+
+
+class _Stages:
+    """Progress that records each stage the engine starts."""
+
+    def __init__(self) -> None:
+        self.started: list[tuple[str, int]] = []
+
+    def start(self, stage: str, total: int) -> None:
+        self.started.append((stage, total))
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+@pytest.mark.usefixtures("fake_vllm_importable")
+def test_the_demo_shape_one_shared_cpu_server_is_one_wave_kept_for_the_judge(tmp_path: Path) -> None:
+    """Four models and the judge on one checkpoint on a CPU-only machine: one server, one wave, one
+    "generate" stage (no "servers i/n"), the server kept for judging and stopped at the end; a rerun
+    with everything stored starts nothing."""
+    events = tmp_path / "events.jsonl"
+    server = {"env": {"PYTHONPATH": FAKE, "FAKE_VLLM_EVENTS": str(events)}, "startup_timeout": 60}
+    one = {"provider": "vllm", "model": "/ck/s", "server": server}
+    models = [one | {"name": n, "system_prompt": f"You are {n}."} for n in ("greedy", "sampled", "curated", "terse")]
+    (tmp_path / "prompts.jsonl").write_text("".join(json.dumps({"id": f"p{i}", "prompt": f"Say {i}."}) + "\n"
+                                                    for i in range(3)))
+    suite = {"name": "demo-shape", "prompts": "prompts.jsonl", "models": models, "reference": "greedy",
+             "judge": one | {"structured": False, "max_parse_retries": 0}, "canaries": {"enabled": False},
+             "retry": {"attempts": 2, "initial_wait": 0.01, "max_wait": 0.05}}
+    path = tmp_path / "suite.yaml"
+    path.write_text(json.dumps(suite))
+    env = {"CUDA_VISIBLE_DEVICES": ""}  # no GPU: the CPU budget, as on the demo machine
+    prepared = pipeline.prepare(path, env)
+    options = pipeline.RunOptions(store=tmp_path / "s.sqlite", leaderboards=tmp_path / "lb", env=env)
+    stages = _Stages()
+    result = pipeline.run(prepared, options, ("generate", "judge"), stages)
+    assert result.errors == 0
+    assert stages.started == [("generate", 4 * 3), ("judge", 3 * 3 * 2)]
+    log = [json.loads(line) for line in events.read_text().splitlines()]
+    assert [e["event"] for e in log] == ["start", "stop"], "one server for generation and judging, stopped once"
+    assert log[0]["cuda"] is None, "the environment's devices are left alone"
+    with Store(tmp_path / "s.sqlite") as store:
+        counts = store.counts()
+    assert counts["responses.ok"] == 4 * 3
+    again = _Stages()
+    assert pipeline.run(prepared, options, ("generate", "judge"), again).requests_sent == 0
+    assert again.started == [] and len(events.read_text().splitlines()) == 2, "nothing to do: no server started"
