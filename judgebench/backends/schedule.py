@@ -4,7 +4,7 @@ A suite may name more checkpoints than fit on the machine at once (four full che
 default memory share need four GPUs). Each server declares what it occupies: ``world_size``
 devices (tensor x pipeline x data parallel), each at its ``gpu_memory_utilization`` share (vLLM's
 per-instance limit: two servers at 0.45 share one GPU), times ``replicas``. The planner packs
-servers into waves that fit the visible devices; the pipeline starts a wave's servers, runs their
+servers into waves that fit the visible devices; the generate stage starts a wave's servers, runs their
 generation, stops them, and moves on. Why plan up front: a server that can never fit is reported
 before anything starts, and no checkpoint is ever started twice in a run.
 
