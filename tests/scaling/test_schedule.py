@@ -237,6 +237,9 @@ def test_a_run_starts_servers_in_waves_that_fit_and_stops_every_one(tmp_path: Pa
         assert max(map(len, together)) == 2, "b's two replicas at 0.45 share the CPU budget"
         assert all(c is None for alive in together for _, c in alive), "no device list on the CPU"
     assert starts[-1]["model"] == "/ck/d", "the judge's server starts last and serves the judge stage"
+    replica_logs = sorted(tmp_path.glob("logs/*/vllm-*-b*.log"))
+    assert len(replica_logs) == 2 and all("POST /v1/chat/completions" in p.read_text() for p in replica_logs), \
+        "b's three requests are spread over both replicas (least loaded first)"
     with Store(tmp_path / "s.sqlite") as store:
         counts = store.counts()
     assert counts["responses.ok"] == 6 * 3
