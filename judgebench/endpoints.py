@@ -123,6 +123,7 @@ class Router:
         self._log_dir = log_dir
         self._stack = stack
         self._pool: Any = None
+        self._waves: Any = None
         self._backends: dict[str, Backend] = {}
         self.endpoints: dict[str, Endpoint] = {}
         """Lane id -> lane (what the engine drives)."""
@@ -137,6 +138,15 @@ class Router:
             self._pool = self._stack.enter_context(ServerPool(specs, self._log_dir))
         return self._pool
 
+    def waves(self) -> Any:
+        """The run's :class:`~judgebench.backends.waves.ServerWaves`: managed servers started in waves
+        that fit the devices (one wave, as before, when everything fits, e.g. the demo's one server)."""
+        if self._waves is None:
+            from judgebench.backends.waves import ServerWaves
+
+            self._waves = ServerWaves(self._vllm_pool(), self._prepared.suite.judge, self._env)
+        return self._waves
+
     def route(self, spec: EndpointSpec, label: str) -> tuple[str, str]:
         """(lane id, model name to send) for the role ``label``; builds what it needs on first use."""
         if label not in self._routes:
@@ -149,10 +159,11 @@ class Router:
         check = None
         if spec.provider == "vllm":
             pool = self._vllm_pool()
-            base_url, served = pool.endpoint(spec)
-            urls: list[str | None] = [base_url]
-            server = f"vllm:{base_url}:{spec.timeout}"
-            describe = f"the vLLM server for {label} ({base_url})"
+            self.waves().place(spec)  # a server no wave started (the judge's, after generation) gets devices
+            replica_urls, served = pool.endpoints(spec)  # server.replicas: one URL per replica
+            urls: list[str | None] = list(replica_urls)
+            server = f"vllm:{replica_urls[0]}:{spec.timeout}"
+            describe = f"the vLLM server for {label} ({', '.join(replica_urls)})"
 
             def check(spec: EndpointSpec = spec) -> None:
                 pool.check(spec)

@@ -191,6 +191,16 @@ class StageResult:
     blocked: int = 0
 
 
+def add_stats(total: RunStats, more: RunStats) -> RunStats:
+    """Counts of two runs of one stage (its server waves) as one."""
+    errors = dict(total.errors_by_endpoint)
+    for k, v in more.errors_by_endpoint.items():
+        errors[k] = errors.get(k, 0) + v
+    return RunStats(jobs=total.jobs + more.jobs, done=total.done + more.done, errors=total.errors + more.errors,
+                    requests_sent=total.requests_sent + more.requests_sent, retries=total.retries + more.retries,
+                    first_error=total.first_error or more.first_error, errors_by_endpoint=errors)
+
+
 async def execute(
     jobs: Iterable[Job] | Mapping[str, Iterable[Job]],
     endpoints: Mapping[str, Endpoint],

@@ -15,7 +15,17 @@ from typing import TYPE_CHECKING, Any
 from judgebench import plan
 from judgebench.backends.base import BackendError
 from judgebench.config import GenerationParams, ModelSpec, Suite
-from judgebench.engine import TOKEN_OVERHEAD, Budget, Caller, Job, Progress, StageResult, execute
+from judgebench.engine import (
+    TOKEN_OVERHEAD,
+    Budget,
+    Caller,
+    Job,
+    Progress,
+    RunStats,
+    StageResult,
+    add_stats,
+    execute,
+)
 from judgebench.records import CompletionRequest, Message, Prompt, Usage
 from judgebench.store import Store
 
@@ -105,7 +115,12 @@ def jobs(store: Store, suite: Suite, prompts: Mapping[str, Prompt], spec: ModelS
 
 async def stage(suite: Suite, prompts: Sequence[Prompt], store: Store, router: Router, models: Sequence[ModelSpec],
                 budget: Budget, progress: Progress, retry: Any) -> StageResult:
-    """Generate what ``models`` lack: canaries written directly, every other model through its endpoint."""
+    """Generate what ``models`` lack: canaries written directly, every other model through its endpoint.
+
+    Managed vLLM servers run in waves that fit the devices (:mod:`judgebench.backends.waves`): a
+    wave's servers start together, its models generate, its servers stop (the judge's is kept).
+    When every server fits at once -- the demo's one shared CPU server -- there is one wave.
+    """
     from judgebench.canaries import write_responses
 
     write_responses(store, suite, prompts)  # canaries answer without a backend
@@ -114,12 +129,23 @@ async def stage(suite: Suite, prompts: Sequence[Prompt], store: Store, router: R
     todo = sum(t for _, t in counts.values())
     if not todo:
         return StageResult("generate", planned, 0)
+    pending = [spec for spec in models if counts[spec.name][1]]
+    # Planned before any server starts: one that can never fit is a ConfigError with nothing started.
+    steps = router.waves().plan(pending) if any(m.provider == "vllm" for m in pending) else None
+    groups = [pending] if steps is None else [list(step.models) for step in steps]
     by_id = {p.id: p for p in prompts}
-    streams: dict[str, Iterator[Job]] = {}
-    for spec in models:
-        if counts[spec.name][1]:
+    stats: RunStats | None = None
+    for i, group in enumerate(groups):
+        if steps is not None:
+            await router.waves().start(steps[i])
+        streams: dict[str, Iterator[Job]] = {}
+        for spec in group:
             lane, served = await asyncio.to_thread(router.route, spec, f"model {spec.name!r}")
             streams[lane] = jobs(store, suite, by_id, spec, served, lane)
-    stats = await execute(streams, router.endpoints, retry=retry, budget=budget, progress=progress,
-                          stage="generate", total=todo)
+        more = await execute(streams, router.endpoints, retry=retry, budget=budget, progress=progress,
+                             stage="generate" if len(groups) == 1 else f"generate, servers {i + 1}/{len(groups)}",
+                             total=sum(counts[spec.name][1] for spec in group))
+        stats = more if stats is None else add_stats(stats, more)
+        if steps is not None:
+            await router.waves().finish(steps[i])
     return StageResult("generate", planned, todo, stats)

@@ -133,7 +133,7 @@ class ReplicaBackend:
         if replica.out_until is not None:
             replica.out_until = None
             replica.cooldown = 0.0
-            log.warning("%s: replica %s answers again and is back in rotation (%d of %d in rotation).",
+            log.warning("warning: %s: replica %s answers again and is back in rotation (%d of %d in rotation).",
                         self.describe, replica.label, len(self.in_rotation()), len(self.replicas))
 
     def _failed(self, replica: Replica, error: BackendError, *, eject: bool) -> None:
@@ -145,7 +145,7 @@ class ReplicaBackend:
         replica.out_until = self._clock() + replica.cooldown
         if was_in:
             left = len(self.in_rotation())
-            log.warning("%s: replica %s failed (%s); taken out of rotation, retried in %.0f s (%d of %d left).",
+            log.warning("warning: %s: replica %s failed (%s); taken out of rotation, retried in %.0f s (%d of %d left).",
                         self.describe, replica.label, error, replica.cooldown, left, len(self.replicas))
 
     async def aclose(self) -> None:

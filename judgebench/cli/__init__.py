@@ -7,9 +7,9 @@ only here, so no module of this package imports another command module (no cycle
 
 from __future__ import annotations
 
-from judgebench.cli import gate, imports, report, rubric, run, validate
+from judgebench.cli import gate, imports, merge, report, rubric, run, validate
 from judgebench.cli.app import main
 
 __all__ = ["main"]
 
-_COMMAND_MODULES = (gate, imports, report, rubric, run, validate)  # imported for their registrations
+_COMMAND_MODULES = (gate, imports, merge, report, rubric, run, validate)  # imported for their registrations

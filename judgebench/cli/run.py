@@ -7,14 +7,32 @@ from pathlib import Path
 
 import click
 
-from judgebench.cli.app import EXIT_CODES_HELP, boundary, common_options, leaderboards_dir, main, suite_path
+from judgebench.cli.app import (
+    EXIT_CODES_HELP,
+    F,
+    boundary,
+    common_options,
+    leaderboards_dir,
+    main,
+    suite_path,
+)
+
+
+def _shard_option(fn: F) -> F:
+    return click.option(
+        "--shard", metavar="I/N",
+        help="Do only shard I of N (prompts split by content hash, 1 <= I <= N); `judgebench merge` the N stores.",
+    )(fn)
 
 
 def _run_stages(suite: str | None, stages: tuple[str, ...], store: str | None, out: str | None,
-                max_requests: int | None, max_cost: float | None, models: tuple[str, ...]) -> None:
+                max_requests: int | None, max_cost: float | None, models: tuple[str, ...],
+                shard: str | None = None) -> None:
     from judgebench import guards, pipeline
     from judgebench.console import make_progress, print_leaderboard, print_stage_summary
+    from judgebench.shard import Shard
 
+    parsed = Shard.parse(shard) if shard is not None else None  # before anything is loaded or written
     path = suite_path(suite)
     prepared = pipeline.prepare(path, os.environ)
     options = pipeline.RunOptions(
@@ -24,6 +42,7 @@ def _run_stages(suite: str | None, stages: tuple[str, ...], store: str | None, o
         max_requests=max_requests,
         max_cost=max_cost,
         models=models or None,
+        shard=parsed,
     )
     for warning in guards.budget_warnings(prepared, options):
         click.echo(f"warning: {warning}", err=True)
@@ -39,28 +58,31 @@ def _run_stages(suite: str | None, stages: tuple[str, ...], store: str | None, o
 @main.command(epilog=EXIT_CODES_HELP)
 @click.argument("suite", required=False, type=click.Path())
 @common_options
+@_shard_option
 @boundary
 def run(suite: str | None, store: str | None, out: str | None, max_requests: int | None, max_cost: float | None,
-        models: tuple[str, ...]) -> None:
+        models: tuple[str, ...], shard: str | None) -> None:
     """Generate, judge and report SUITE (default: suites/demo.yaml, the embedded CPU demo)."""
-    _run_stages(suite, ("generate", "judge", "report"), store, out, max_requests, max_cost, models)
+    _run_stages(suite, ("generate", "judge", "report"), store, out, max_requests, max_cost, models, shard)
 
 
 @main.command(epilog=EXIT_CODES_HELP)
 @click.argument("suite", required=False, type=click.Path())
 @common_options
+@_shard_option
 @boundary
 def generate(suite: str | None, store: str | None, out: str | None, max_requests: int | None,
-             max_cost: float | None, models: tuple[str, ...]) -> None:
+             max_cost: float | None, models: tuple[str, ...], shard: str | None) -> None:
     """Generate the responses SUITE still lacks."""
-    _run_stages(suite, ("generate",), store, out, max_requests, max_cost, models)
+    _run_stages(suite, ("generate",), store, out, max_requests, max_cost, models, shard)
 
 
 @main.command(epilog=EXIT_CODES_HELP)
 @click.argument("suite", required=False, type=click.Path())
 @common_options
+@_shard_option
 @boundary
 def judge(suite: str | None, store: str | None, out: str | None, max_requests: int | None, max_cost: float | None,
-          models: tuple[str, ...]) -> None:
+          models: tuple[str, ...], shard: str | None) -> None:
     """Judge the stored responses of SUITE that have no verdict yet."""
-    _run_stages(suite, ("judge",), store, out, max_requests, max_cost, models)
+    _run_stages(suite, ("judge",), store, out, max_requests, max_cost, models, shard)

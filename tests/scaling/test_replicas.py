@@ -240,3 +240,14 @@ def test_one_unreachable_replica_does_not_stop_a_first_run_but_all_unreachable_d
                      pipeline.RunOptions(store=tmp_path / "b.sqlite", leaderboards=tmp_path / "lb"),
                      ("generate", "judge"))
     assert not (tmp_path / "b.sqlite").exists()
+
+
+def test_the_cli_shows_the_replica_warning_on_stderr_and_succeeds(tmp_path: Path) -> None:
+    from tests.conftest import cli
+
+    dead = _closed_port()
+    with FakeOpenAIServer() as srv:
+        suite = _suite(tmp_path / "s", [dead, srv.base_url])
+        run = cli("run", str(suite), "--out", str(tmp_path / "lb"))
+    assert run.returncode == 0, run.stderr
+    assert f"warning: model 'small': replica {dead} failed" in run.stderr and "taken out of rotation" in run.stderr

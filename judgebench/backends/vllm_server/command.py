@@ -63,6 +63,14 @@ def build_command(
         cmd += ["--max-model-len", str(options.max_model_len)]
     if options.tensor_parallel_size is not None:
         cmd += ["--tensor-parallel-size", str(options.tensor_parallel_size)]
+    if options.pipeline_parallel_size is not None:
+        cmd += ["--pipeline-parallel-size", str(options.pipeline_parallel_size)]
+    if options.data_parallel_size is not None:
+        cmd += ["--data-parallel-size", str(options.data_parallel_size)]
+    if options.data_parallel_backend is not None:
+        cmd += ["--data-parallel-backend", options.data_parallel_backend]
+    if options.distributed_executor_backend is not None:
+        cmd += ["--distributed-executor-backend", options.distributed_executor_backend]
     if options.gpu_memory_utilization is not None:
         cmd += ["--gpu-memory-utilization", str(options.gpu_memory_utilization)]
     if options.enforce_eager:

@@ -7,6 +7,9 @@ Accepts the command line judgebench builds, serves ``/health``, ``/v1/models`` a
   at start), ``ignore_term`` (ignores SIGTERM, so only SIGKILL stops it).
 * ``FAKE_VLLM_CHILD=1``: spawn a child process in the same group, like vLLM's engine core.
 * ``FAKE_VLLM_ECHO_ENV=A,B``: print those variables' values to the log.
+* ``FAKE_VLLM_EVENTS=PATH``: append a JSON line when the server is up (``start``, with its argv and
+  ``CUDA_VISIBLE_DEVICES``) and when SIGTERM stops it (``stop``), so tests can tell which servers
+  were alive together.
 """
 
 from __future__ import annotations
@@ -51,8 +54,23 @@ def main() -> None:
     if mode == "crash":
         print("fake vllm: RuntimeError: cannot load the checkpoint", flush=True)
         sys.exit(3)
+    events = os.environ.get("FAKE_VLLM_EVENTS")
+
+    def event(kind: str) -> None:
+        if events:
+            line = {"event": kind, "name": args.served_model_name, "model": args.model, "pid": os.getpid(),
+                    "cuda": os.environ.get("CUDA_VISIBLE_DEVICES"), "argv": sys.argv[1:], "t": time.time()}
+            with open(events, "a") as fh:
+                fh.write(json.dumps(line) + "\n")
+
     if mode == "ignore_term":
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    elif events:
+        def on_term(signum: int, frame: object) -> None:
+            event("stop")
+            os._exit(0)
+
+        signal.signal(signal.SIGTERM, on_term)
     if os.environ.get("FAKE_VLLM_CHILD") == "1":
         child = "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(3600)\n"
         if mode != "ignore_term":
@@ -106,7 +124,14 @@ def main() -> None:
         def log_message(self, format: str, *a: object) -> None:
             print("fake vllm: " + format % a, flush=True)
 
-    server = ThreadingHTTPServer((args.host, args.port), Handler)
+    class Server(ThreadingHTTPServer):
+        # vLLM's uvicorn listens with a backlog of 2048; http.server's 5 makes the kernel reset
+        # connections when a stage opens dozens at once on a loaded machine (ReadError in tests).
+        request_queue_size = 1024
+        daemon_threads = True
+
+    server = Server((args.host, args.port), Handler)
+    event("start")
     print(f"fake vllm: listening on {args.host}:{args.port}", flush=True)
     server.serve_forever()
 
