@@ -15,7 +15,7 @@ from pathlib import Path
 from judgebench.backends.fake import FakeBackend
 from judgebench.config import RetrySpec, Suite
 from judgebench.engine import Budget, Endpoint, NullProgress, execute
-from judgebench.generate import build_jobs, plan
+from judgebench import generate, plan
 from judgebench.records import Completion, CompletionRequest, Prompt, Usage
 from judgebench.store import Store
 
@@ -40,9 +40,9 @@ def test_a_job_that_raises_while_storing_becomes_an_error_row(tmp_path: Path) ->
     })
     prompts = [Prompt(id=pid, turns=(f"question {pid}",)) for pid in [*BAD, "p-good-1", "p-good-2"]]
     store = Store(tmp_path / "store.sqlite")
-    planned = plan(suite, prompts)
-    jobs = build_jobs(store, suite, prompts, planned, lambda spec: ("fake", "m"))
-    stats = asyncio.run(execute(jobs, {"fake": Endpoint(FakeBackend(_answer), concurrency=2)},
+    planned = list(plan.responses(suite, prompts))
+    jobs = generate.jobs(store, suite, {p.id: p for p in prompts}, suite.model("m"), "m", "fake")
+    stats = asyncio.run(execute({"fake": jobs}, {"fake": Endpoint(FakeBackend(_answer), concurrency=2)},
                                 retry=RetrySpec(attempts=1), budget=Budget(), progress=NullProgress(),
                                 stage="generate"))
     assert stats.done == len(prompts) and stats.errors == len(BAD)
