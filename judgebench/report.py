@@ -111,6 +111,7 @@ def manifest(suite: Suite, rubric: Rubric, n_prompts: int, suite_hash: str, prom
     identity, params = judge_parts(suite.judge)
     return {
         "suite": suite.name,
+        "description": suite.description,
         "suite_hash": suite_hash,
         "prompts_hash": prompts_hash,
         "n_prompts": n_prompts,

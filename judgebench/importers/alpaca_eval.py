@@ -25,7 +25,10 @@ from typing import Any
 import pandas as pd
 
 from judgebench.errors import ConfigError
+from judgebench.paths import UnsafePath, read_regular
 
+MAX_ANNOTATION_BYTES = 256 << 20
+"""An AlpacaEval annotation file for one model is about 2 MB; a FIFO or /dev/zero never ends."""
 _HINT = "Pass AlpacaEval annotation files: JSON lists of rows with instruction, output_1, output_2, preference."
 
 
@@ -106,13 +109,17 @@ def _preference(raw: Any, where: str) -> tuple[float | None, float | None]:
 
 def _rows(path: Path) -> list[dict[str, Any]]:
     try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
+        raw = read_regular(path, MAX_ANNOTATION_BYTES)
+    except UnsafePath as exc:
+        raise ConfigError(f"cannot read AlpacaEval annotations {path}: the path {exc.problem}", _HINT) from None
+    try:
+        rows = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ConfigError(f"cannot read AlpacaEval annotations {path}: it is not UTF-8 (bad byte at offset "
                           f"{exc.start})", "Save the file as UTF-8 (AlpacaEval writes UTF-8 JSON).") from None
     except RecursionError:
         raise ConfigError(f"cannot read AlpacaEval annotations {path}: JSON nested too deeply", _HINT) from None
-    except (OSError, json.JSONDecodeError) as exc:
+    except json.JSONDecodeError as exc:
         raise ConfigError(f"cannot read AlpacaEval annotations {path}: {exc}", _HINT) from None
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise ConfigError(f"{path} is not a JSON list of annotation rows", _HINT)

@@ -8,12 +8,12 @@ the source. So ``judgebench report NAME --store PATH`` and ``judgebench gate`` w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from judgebench.config import JudgeSpec, ModelSpec, Suite
+from judgebench.config import JudgeSpec, ModelSpec, Suite, TrainingMeta
 from judgebench.errors import ConfigError
-from judgebench.importers.alpaca_eval import read_alpaca_eval
+from judgebench.importers.alpaca_eval import AlpacaEvalAnnotations, read_alpaca_eval
 from judgebench.judge import Judge
 from judgebench.manifests import judging_manifest
 from judgebench.plan import response_key
@@ -26,25 +26,32 @@ from judgebench.store import Store
 IMPORTED_URL = "imported://alpaca-eval"
 
 
-def _spec(name: str) -> ModelSpec:
+def _spec(name: str, training: TrainingMeta | None = None) -> ModelSpec:
     try:
-        return ModelSpec(name=name, provider="openai", model=name, base_url=IMPORTED_URL)
+        return ModelSpec(name=name, provider="openai", model=name, base_url=IMPORTED_URL, training=training)
     except ValueError as e:
         raise ConfigError(f"Cannot import model {name!r}: {e}", "Model names may use letters, digits and . _ : + -") from None
 
 
 def import_alpaca_eval_files(files: Sequence[Path], suite_name: str, store_path: Path) -> str:
     """Import AlpacaEval annotation files as ``suite_name``; returns a one-line summary."""
-    ann = read_alpaca_eval(files)
+    return import_annotations(read_alpaca_eval(files), files, suite_name, store_path)
+
+
+def import_annotations(ann: AlpacaEvalAnnotations, files: Sequence[Path], suite_name: str, store_path: Path, *,
+                       description: str | None = None,
+                       training: Mapping[str, TrainingMeta | None] | None = None) -> str:
+    """Store annotations read from ``files`` as suite ``suite_name``; ``training`` per model name."""
     if not ann.judgments:
         raise ConfigError(f"No annotations in {', '.join(map(str, files))}.", "Pass AlpacaEval annotation files.")
+    training = training or {}
     annotators = sorted({j.annotator for j in ann.judgments})
     names = list(dict.fromkeys([*ann.references, *ann.models]))
     judge = JudgeSpec(provider="openai", model=",".join(annotators) or "unknown", base_url=IMPORTED_URL, orders="AB")
     try:
-        suite = Suite(name=suite_name, prompts=Path(files[0]).resolve(), models=[_spec(n) for n in names],
+        suite = Suite(name=suite_name, prompts=Path(files[0]).resolve(), models=[_spec(n, training.get(n)) for n in names],
                       reference=list(ann.references), judge=judge,
-                      description=f"Imported from AlpacaEval annotations ({len(files)} file(s)).")
+                      description=description or f"Imported from AlpacaEval annotations ({len(files)} file(s)).")
     except ValueError as e:
         raise ConfigError(f"Cannot import as suite {suite_name!r}: {e}", "Choose a suite name of letters, digits, . _ -") from None
     prompts = [Prompt(id=p.id, turns=(p.text,), category=p.category) for p in ann.prompts]

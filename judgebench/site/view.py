@@ -163,7 +163,7 @@ def curated_section(lb: dict[str, Any]) -> dict[str, Any] | None:
             "model": str(p.get("model") or "?"),
             "dataset": str(p.get("dataset") or fmt.DASH),
             "examples": fmt.integer(p.get("examples")),
-            "kind": "curated" if p.get("curated") else "large-data",
+            "kind": "unknown" if p.get("curated") is None else "curated" if p.get("curated") else "large-data",
             "win": fmt.fixed(p.get("win_rate")),
             "ci": fmt.interval(p.get("ci_low"), p.get("ci_high")),
         }
@@ -363,4 +363,5 @@ def headline(lb: dict[str, Any]) -> dict[str, str]:
         "prompts": fmt.integer(m.get("n_prompts")),
         "judge": str(judge.get("model") or fmt.DASH),
         "created": fmt.when(m.get("created_at")),
+        "description": str(m.get("description") or ""),
     }
