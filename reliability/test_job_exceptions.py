@@ -12,10 +12,10 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
+from judgebench import generate, plan
 from judgebench.backends.fake import FakeBackend
 from judgebench.config import RetrySpec, Suite
 from judgebench.engine import Budget, Endpoint, NullProgress, execute
-from judgebench import generate, plan
 from judgebench.records import Completion, CompletionRequest, Prompt, Usage
 from judgebench.store import Store
 
