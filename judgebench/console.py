@@ -24,7 +24,15 @@ from judgebench.summary import (
     significance_line,
 )
 
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """stdout's reader went away: rich would exit 1; let the CLI boundary end it quietly (141)."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
+console = _Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
 class PlainProgress:

@@ -8,13 +8,16 @@ This is the package's one error boundary. Exit codes:
   1  the run failed: requests ended as errors (gate: a regression or a limit)
   2  bad usage or configuration (suite file, flags, template, missing dependency)
   3  the run could not complete (endpoint down, vLLM server failed, store unwritable, budget reached)
+130  interrupted (Ctrl-C); 143 terminated (SIGTERM, e.g. a CI job cancelled); 141 stdout closed early
 """
 
 from __future__ import annotations
 
 import math
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -31,8 +34,34 @@ DEFAULT_SUITE = Path("suites") / "demo.yaml"
 EXIT_CODES_HELP = """
 Exit codes: 0 success (gate: passed) · 1 the run failed / the gate failed · 2 bad usage or
 configuration · 3 the run could not complete (endpoint down, server failed, store unwritable,
-budget reached).
+budget reached) · 130 interrupted · 143 terminated (SIGTERM) · 141 stdout closed early.
 """
+
+
+_TERMINATED = threading.Event()
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    """SIGTERM (a cancelled CI job) stops a run as Ctrl-C does: it is handed to the current SIGINT
+    handler -- asyncio's inside a run, which cancels the run's task cleanly -- and the boundary
+    then exits 143, as a process killed by SIGTERM would. Jobs in flight are dropped; what is
+    stored stays."""
+    _TERMINATED.set()
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler):
+        handler(signal.SIGINT, frame)
+    else:
+        raise KeyboardInterrupt
+
+
+def _quiet_closed_stdout() -> None:
+    """stdout's reader went away (``judgebench report | head``): point stdout at /dev/null so the
+    interpreter's final flush cannot print "Exception ignored ... BrokenPipeError"."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 class Ctx:
@@ -55,8 +84,14 @@ def boundary(fn: F) -> F:
             _err(f"error: {e.render()}")
             sys.exit(e.exit_code)
         except KeyboardInterrupt:
+            if _TERMINATED.is_set():
+                _err("Terminated (SIGTERM). Everything received so far is stored; rerun to continue.")
+                sys.exit(143)
             _err("Interrupted. Everything received so far is stored; rerun to continue.")
             sys.exit(130)
+        except BrokenPipeError:
+            _quiet_closed_stdout()
+            sys.exit(141)  # 128 + SIGPIPE: quiet, but a pipeline with pipefail still sees it
         except (click.exceptions.Exit, click.exceptions.ClickException, click.exceptions.Abort):
             raise  # click's own ways to end a command (ctx.exit, usage errors)
         except Exception as e:  # noqa: BLE001 -- a bug of ours: still one paragraph, never a traceback
@@ -108,6 +143,9 @@ def leaderboards_dir(out: str | None) -> Path:
 def main(ctx: click.Context, debug: bool) -> None:
     """judgebench: which fine-tuned checkpoint is better aligned, by how much, with what certainty."""
     ctx.obj = Ctx(debug)
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) in (
+            signal.SIG_DFL, None):
+        signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def common_options(fn: F) -> F:
