@@ -1,29 +1,29 @@
-"""Any OpenAI-compatible chat endpoint (OpenAI, vLLM, llama.cpp, Ollama, TGI), over httpx.
+"""Any OpenAI-compatible chat endpoint (OpenAI, vLLM, llama.cpp, Ollama, TGI), via the ``openai`` SDK.
 
-The endpoint is untrusted, so every exchange is bounded here rather than in a client library:
+The endpoint is untrusted, so every exchange is bounded, partly below the SDK:
 
 * one total deadline per request: from the moment it is sent, the server has ``timeout``
   seconds for the whole answer (a per-read timeout alone let a server trickling a byte every half
   second keep a request alive forever); waiting for a pooled connection and connecting have their
   own bounds (``timeout`` and 30 s), and an outer bound of 2 x ``timeout`` + 30 s holds regardless;
-* a body size cap derived from ``max_tokens`` (:func:`body_cap`), counted on the *decoded*
-  bytes: gzip/deflate are decompressed here with an output limit, so a small compressed answer
-  cannot inflate to gigabytes; error bodies are capped too;
+* a body size cap derived from ``max_tokens`` (:func:`body_cap`), counted on the *decoded* bytes,
+  and a cap on error bodies: both enforced by :class:`~judgebench.backends.bounded_transport.BoundedTransport`
+  under the SDK, because the SDK reads (error) bodies whole by itself;
+* no redirects followed and no SDK retries (``max_retries=0``): :mod:`judgebench.retry` is the one
+  retry policy;
 * answers are parsed by shape (:mod:`judgebench.backends.answers`): wrong shapes, absurd usage
   numbers and lone surrogates become a classified error or a normalised completion, never a crash.
 
 Failures are classified into transient / permanent / connection errors by exception type and
-HTTP status; :mod:`judgebench.retry` is the one retry policy. (The official ``openai`` client was
-used before; it reads whole bodies, error bodies included, with no size or total-time bound.)
+HTTP status, and the API key is scrubbed from any server-provided detail.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import zlib
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any, cast
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from judgebench.backends.answers import parse_answer
 from judgebench.backends.base import (
@@ -32,13 +32,13 @@ from judgebench.backends.base import (
     PermanentBackendError,
     TransientBackendError,
 )
+from judgebench.backends.bounded_transport import ERROR_BODY_CAP, EXCHANGE, BodyTooLarge, BoundedTransport
 from judgebench.records import Completion, CompletionRequest
 from judgebench.redaction import redact_url
 
 _PERMANENT = {400, 401, 403, 404, 405, 409, 413, 422}
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-ERROR_BODY_CAP = 64 << 10
-"""Bytes of an error body read for its message; the rest is never read."""
+__all__ = ["ERROR_BODY_CAP", "BodyTooLarge", "OpenAIBackend", "body_cap"]
 
 
 def body_cap(request: CompletionRequest) -> int:
@@ -49,10 +49,6 @@ def body_cap(request: CompletionRequest) -> int:
     """
     per_token = 128 + 256 * (request.top_logprobs or 0)
     return (1 << 20) + request.max_tokens * per_token
-
-
-class BodyTooLarge(PermanentBackendError):
-    """The answer passed :func:`body_cap`: never stored, never retried (it would come again)."""
 
 
 def _retry_after(headers: Any) -> float | None:
@@ -71,67 +67,16 @@ def _retry_after(headers: Any) -> float | None:
     return None
 
 
-class _Decoder:
-    """Content-Encoding decoding with an output limit (identity, gzip, deflate)."""
-
-    def __init__(self, encoding: str, cap: int) -> None:
-        self.cap = cap
-        self.size = 0
-        self._parts: list[bytes] = []
-        enc = encoding.strip().lower()
-        if enc in ("", "identity"):
-            self._z: Any = None
-        elif enc in ("gzip", "x-gzip"):
-            self._z = zlib.decompressobj(wbits=31)
-        elif enc == "deflate":
-            self._z = zlib.decompressobj(wbits=47)
-        else:
-            raise TransientBackendError(f"the answer uses an unsupported Content-Encoding {encoding[:40]!r}")
-
-    def feed(self, chunk: bytes) -> None:
-        if self._z is None:
-            self._keep(chunk)
-            return
-        try:
-            data = chunk
-            while data:
-                out = self._z.decompress(data, self.cap + 1 - self.size)
-                self._keep(out)
-                data = self._z.unconsumed_tail
-        except zlib.error as e:
-            raise TransientBackendError(f"the answer's compressed body is corrupt ({e})") from None
-
-    def _keep(self, out: bytes) -> None:
-        self.size += len(out)
-        if self.size > self.cap:
-            raise BodyTooLarge(f"the answer is larger than {self.cap:,} bytes (the limit for its max_tokens)")
-        self._parts.append(out)
-
-    def text(self) -> str:
-        if self._z is not None:
-            self._keep(self._z.flush())
-        return b"".join(self._parts).decode("utf-8", "replace")
+async def _read(response: Any) -> str:
+    """The whole body; the transport below has decoded it and enforces its cap while it streams."""
+    parts = [chunk async for chunk in response.aiter_raw()]
+    return b"".join(parts).decode("utf-8", "replace")
 
 
-async def _read(response: Any, cap: int) -> str:
-    decoder = _Decoder(response.headers.get("content-encoding", ""), cap)
-    async for chunk in response.aiter_raw():
-        decoder.feed(chunk)
-    return decoder.text()
-
-
-async def _read_error(response: Any) -> str:
-    """The start of an error body (for its message); an oversized or undecodable one reads as empty."""
-    try:
-        return await _read(response, ERROR_BODY_CAP)
-    except BackendError:
-        return ""
-
-
-def _endpoint_url(base_url: str) -> str:
-    """``base_url`` + ``/chat/completions``, keeping a query (``?api-version=...``) at the end."""
+def _split_base_url(base_url: str) -> tuple[str, dict[str, str]]:
+    """``base_url`` without its query, and the query (``?api-version=...``) as SDK default params."""
     parts = urlsplit(base_url)
-    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/chat/completions", fragment=""))
+    return urlunsplit(parts._replace(query="", fragment="")), dict(parse_qsl(parts.query))
 
 
 class OpenAIBackend:
@@ -141,20 +86,25 @@ class OpenAIBackend:
     supports_logprobs = True
 
     def __init__(self, *, base_url: str | None, api_key: str | None, timeout: float, name: str = "openai") -> None:
-        import httpx  # lazy: keeps `import judgebench` light
+        import httpx  # lazy, like openai: keeps `import judgebench` light
+        import openai
 
         self.name = name
         self.base_url = base_url
         self.shown_url = redact_url(base_url) or "the OpenAI API"
         self.timeout = timeout
-        self._url = _endpoint_url(base_url or DEFAULT_BASE_URL)
         self._secret = api_key if api_key and len(api_key) >= 8 else None
-        self._client = httpx.AsyncClient(
-            headers={"Authorization": f"Bearer {api_key or 'EMPTY'}", "Accept-Encoding": "gzip, deflate",
-                     "Content-Type": "application/json"},
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 30.0)),
-            limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
-            follow_redirects=False,
+        limits = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
+        http_timeout = httpx.Timeout(timeout, connect=min(timeout, 30.0))
+        self._http = httpx.AsyncClient(
+            transport=BoundedTransport(httpx.AsyncHTTPTransport(limits=limits)),
+            headers={"Accept-Encoding": "gzip, deflate"}, timeout=http_timeout, follow_redirects=False,
+        )
+        url, query = _split_base_url(base_url or DEFAULT_BASE_URL)
+        self._client = openai.AsyncOpenAI(
+            base_url=url, api_key=api_key or "EMPTY", organization=None, project=None,
+            default_query=query or None, max_retries=0,
+            timeout=cast(Any, http_timeout), http_client=cast(Any, self._http),
         )
 
     def _body(self, request: CompletionRequest) -> dict[str, Any]:
@@ -183,7 +133,9 @@ class OpenAIBackend:
         return body
 
     async def complete(self, request: CompletionRequest) -> Completion:
-        payload = json.dumps(self._body(request), ensure_ascii=False, allow_nan=False).encode("utf-8", "replace")
+        # Lone surrogates cannot be sent as UTF-8: replaced here, as the wire would need anyway.
+        body = json.loads(json.dumps(self._body(request), ensure_ascii=False, allow_nan=False)
+                          .encode("utf-8", "replace"))
         loop = asyncio.get_running_loop()
         # Waiting for a pooled connection and connecting have their own httpx timeouts; from the moment
         # the request is sent, the server has `timeout` seconds in all (a trickle cannot extend it).
@@ -195,29 +147,43 @@ class OpenAIBackend:
                     if event.endswith("send_request_headers.started"):
                         deadline.reschedule(loop.time() + self.timeout)
 
-                text = await self._exchange(request, payload, trace)
+                token = EXCHANGE.set((body_cap(request), trace))
+                try:
+                    text = await self._exchange(body)
+                finally:
+                    EXCHANGE.reset(token)
         except TimeoutError:
             raise TransientBackendError(f"no complete answer within the timeout ({self.timeout:g} s)") from None
         return parse_answer(text)
 
-    async def _exchange(self, request: CompletionRequest, payload: bytes, trace: Any) -> str:
-        """Send one request and read its (capped) body; HTTP and transport failures are classified."""
+    async def _exchange(self, body: dict[str, Any]) -> str:
+        """Send one request through the SDK and read its (capped) body; every failure is classified."""
         import httpx
+        import openai
 
+        model, messages = body.pop("model"), body.pop("messages")
         try:
-            async with self._client.stream("POST", self._url, content=payload,
-                                           extensions={"trace": trace}) as response:
-                status = response.status_code
-                if status >= 300:
-                    detail = _error_detail(await _read_error(response) if status >= 400 else "")
-                    self._raise_status(status, detail, response.headers)
-                return await _read(response, body_cap(request))
-        except httpx.TimeoutException:
+            async with self._client.chat.completions.with_streaming_response.create(
+                model=model, messages=messages, extra_body=body,
+            ) as response:
+                return await _read(response.http_response)
+        except openai.APIStatusError as e:
+            detail = _error_detail(_body_text(e.response))
+            self._raise_status(e.status_code, detail, e.response.headers)
+        except openai.APITimeoutError:
+            raise TransientBackendError("request timed out") from None
+        except openai.APIConnectionError as e:
+            cause = e.__cause__
+            if isinstance(cause, BackendError):  # a cap or a bad encoding, raised under the SDK
+                raise cause from None
+            raise ConnectionFailure(f"cannot connect to {self.shown_url} ({type(cause).__name__})") from None
+        except httpx.TimeoutException:  # while reading a body, outside the SDK's own wrapping
             raise TransientBackendError("request timed out") from None
         except httpx.TransportError as e:
             raise ConnectionFailure(f"cannot connect to {self.shown_url} ({type(e).__name__})") from None
-        except httpx.HTTPError as e:
+        except (httpx.HTTPError, openai.OpenAIError) as e:
             raise TransientBackendError(f"the answer could not be read ({type(e).__name__})") from None
+        raise AssertionError("unreachable")  # _raise_status always raises
 
     def _raise_status(self, status: int, detail: str, headers: Any) -> None:
         if self._secret:  # servers quote a wrong key back ("Incorrect API key provided: sk-...")
@@ -229,7 +195,15 @@ class OpenAIBackend:
         raise BackendError(f"HTTP {status}{detail}", status)  # 3xx: redirects are not followed
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._client.close()  # closes self._http, which the SDK was given
+
+
+def _body_text(response: Any) -> str:
+    """An error body the SDK has read (already cut to ERROR_BODY_CAP below it), or ''."""
+    try:
+        return str(response.text)
+    except Exception:  # not read, or undecodable: the status alone is the message
+        return ""
 
 
 def _error_detail(text: str) -> str:
