@@ -16,7 +16,7 @@ import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import httpx2 as httpx  # the openai SDK's own httpx: its connection pool scales (httpcore 1 is quadratic at 64+ in flight)
 
 from judgebench.backends.base import BackendError, PermanentBackendError, TransientBackendError
 

@@ -86,7 +86,7 @@ class OpenAIBackend:
     supports_logprobs = True
 
     def __init__(self, *, base_url: str | None, api_key: str | None, timeout: float, name: str = "openai") -> None:
-        import httpx  # lazy, like openai: keeps `import judgebench` light
+        import httpx2 as httpx  # lazy, like openai; the SDK's own httpx (see bounded_transport)
         import openai
 
         self.name = name
@@ -158,7 +158,7 @@ class OpenAIBackend:
 
     async def _exchange(self, body: dict[str, Any]) -> str:
         """Send one request through the SDK and read its (capped) body; every failure is classified."""
-        import httpx
+        import httpx2 as httpx
         import openai
 
         model, messages = body.pop("model"), body.pop("messages")
