@@ -43,13 +43,15 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--alpha", type=int, default=32)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--bf16", action="store_true",
+                   help="bf16 autocast: faster only on CPUs with native bf16 (AVX-512 BF16 / AMX); emulated, and slower, elsewhere")
     return p.parse_args(argv)
 
 
 def _settings(a: argparse.Namespace, base: str, fingerprint: str) -> dict[str, object]:
     return {"arm": a.arm, "base": base, "data": fingerprint, "limit": a.limit, "max_len": a.max_len,
             "epochs": a.epochs, "max_steps": a.max_steps, "batch": a.batch, "lr": a.lr, "rank": a.rank,
-            "alpha": a.alpha, "seed": a.seed, "targets": TARGETS}
+            "alpha": a.alpha, "seed": a.seed, "targets": TARGETS, "bf16": a.bf16}
 
 
 def _encode(tok, pairs, max_len):  # type: ignore[no-untyped-def]
@@ -144,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
                 ids[r, : len(x)] = torch.tensor(x)
                 lab[r, : len(y)] = torch.tensor(y)
                 att[r, : len(x)] = 1
-            with torch.autocast("cpu", dtype=torch.bfloat16):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
                 loss = model(input_ids=ids, attention_mask=att, labels=lab).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
