@@ -72,9 +72,7 @@ def load(path: str | Path) -> Prepared:
             raise SuiteError(path, "judge.validation",
                              f"labelled pairs validate a pairwise judge, but protocol {rubric.protocol.name!r} is not one "
                              "(or needs a reference answer)", "Remove judge.validation, or use the pairwise rubric.")
-        if not Path(spec.pairs).exists():
-            raise SuiteError(path, f"judge.validation[{i}].pairs", f"{spec.pairs} does not exist",
-                             "Give the pairs file's path relative to the suite file.")
+        _check_pairs_file(path, i, Path(spec.pairs))
     if (suite.judge.logprobs or suite.judge.scoring == "debiased-logprob") and not rubric.protocol.supports_logprobs:
         raise ConfigError(
             f"judge.logprobs is on, but protocol {rubric.protocol.name!r} cannot be logprob-weighted "
@@ -137,3 +135,16 @@ def selected_models(suite: Suite, only: Sequence[str] | None) -> list[ModelSpec]
     return [m for m in suite.models if m.name in wanted]
 
 
+
+
+def _check_pairs_file(suite_path: Path, i: int, pairs: Path) -> None:
+    """A validation set is read like the prompts: a regular file inside the suite's folder tree
+    (a suite from a pull request must not send ``/proc/self/environ`` to a judge it names)."""
+    from judgebench.paths import UnsafePath, contained, require_regular
+
+    field = f"judge.validation[{i}].pairs"
+    hint = "Give a regular pairs file inside the suite's folder, named relative to the suite file."
+    try:
+        require_regular(contained(pairs, [Path(suite_path).parent]))
+    except UnsafePath as e:
+        raise SuiteError(suite_path, field, f"the pairs file {pairs} {e.problem}", hint) from None

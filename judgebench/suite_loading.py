@@ -155,7 +155,7 @@ def _resolve_local_paths(base: Path, data: dict[str, Any]) -> None:
         sets = data["judge"].get("validation")
         for entry in sets if isinstance(sets, list) else []:
             if isinstance(entry, dict) and isinstance(entry.get("pairs"), str):
-                entry["pairs"] = str((base / entry["pairs"]).resolve())
+                entry["pairs"] = str(base / entry["pairs"])  # resolved (symlinks, loops) where it is checked
     for entry in entries:
         if entry.get("provider") != "vllm":
             continue

@@ -2,7 +2,7 @@
 
 Through the real CLI against a live loopback server (so "before any request" is counted where
 requests arrive): rubric, prompt and suite paths that escape the suite's folder tree or are not
-regular files; YAML alias bombs; credentials inside ``base_url``; keys and ports that cannot be
+regular files (rubrics, prompts, validation pairs); YAML alias bombs; credentials inside ``base_url``; keys and ports that cannot be
 used; numbers with no sane bound; ``--out`` folders that cannot be written; foreign or corrupt
 stores; non-finite flags; a judge whose every verdict is unreadable.
 """
@@ -127,6 +127,20 @@ def test_a_prompt_file_outside_the_tree_or_not_regular_is_refused(tmp_path: Path
     suite.write_text(json.dumps(data | {"prompts": target}))
     res = cli("run", str(suite), cwd=tmp_path)
     _refused(res, 2, "prompts")
+    assert live.counters.requests == 0
+    assert "secret prompt" not in res.stderr
+
+
+@pytest.mark.parametrize("case", sorted(PROMPT_PATHS))
+def test_a_validation_pairs_file_outside_the_tree_or_not_regular_is_refused(tmp_path: Path, live: FakeOpenAIServer,
+                                                                           case: str) -> None:
+    """``judge.validation[].pairs`` is sent to the judge like the prompts: the same bounds apply."""
+    suite_dir = tmp_path / "suite"
+    target = PROMPT_PATHS[case](suite_dir.mkdir() or suite_dir, tmp_path)
+    suite = write_suite(suite_dir, live.base_url, n_prompts=2,
+                        judge_extra={"validation": [{"name": "stolen", "pairs": target}]})
+    res = cli("run", str(suite), cwd=tmp_path)
+    _refused(res, 2, "judge.validation[0].pairs")
     assert live.counters.requests == 0
     assert "secret prompt" not in res.stderr
 
