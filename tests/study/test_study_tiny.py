@@ -46,7 +46,8 @@ def test_a_tiny_study_trains_serves_judges_and_publishes(tmp_path: Path) -> None
     from safetensors.numpy import load_file
 
     weights = load_file(str(adapter / "adapter_model.safetensors"))
-    assert any("lora_B" in k and abs(v).max() > 0 for k, v in weights.items())  # B starts at 0: trained moved it
+    assert any("lora_B" in k and abs(v).max() > 0 for k, v in weights.items())  # B starts at 0: training moved it
+    assert {str(v.dtype) for v in weights.values()} == {"float16"}  # committed adapters are half the bytes
     again = _py(*train, cwd=tmp_path)
     assert again.returncode == 0 and "up to date" in again.stdout  # a matching adapter is kept
 
