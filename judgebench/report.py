@@ -95,6 +95,8 @@ def frames(suite: Suite, prompts: Sequence[Prompt], rubric: Rubric, store: Store
             "prompt_tokens": row.prompt_tokens if row else 0,
             "completion_tokens": row.completion_tokens if row else 0,
         })
+    for r in judg_records:
+        r["raw_preference"] = r["preference"]  # each order's own verdict, kept when debiasing replaces it
     if suite.judge.scoring == "debiased-logprob":  # one preference per (AB, BA) pair, position bias removed
         from judgebench.scoring import debias, margin
 
@@ -103,7 +105,7 @@ def frames(suite: Suite, prompts: Sequence[Prompt], rubric: Rubric, store: Store
                               if pj.key in rows_j and rows_j[pj.key].status == "ok"})
     judgments = pd.DataFrame(judg_records, columns=["model", "reference", "prompt_id", "category", "order", "sample",
                                                     "status", "preference", "label", "score", "reasoning", "flags",
-                                                    "prompt_tokens", "completion_tokens"])
+                                                    "prompt_tokens", "completion_tokens", "raw_preference"])
     return judgments, responses
 
 

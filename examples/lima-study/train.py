@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             steps += 1
             tokens += int(att.sum())
             supervised += int((lab != -100).sum())
-            losses.append(round(float(loss), 4))
+            losses.append(round(float(loss.detach()), 4))
             if steps % 10 == 0 or steps == total:
                 el = time.perf_counter() - started
                 print(f"train: {a.arm} step {steps}/{total} loss {sum(losses[-10:]) / len(losses[-10:]):.3f} "

@@ -41,6 +41,18 @@ def alerts(lb: dict[str, Any]) -> list[dict[str, str]]:
             "are shown, but they do not rank the models.",
             "link": "#reliability", "link_text": "See the judge's reliability and credentials",
         })
+    elif adequacy.get("status") == "adequate" and isinstance(lb.get("judge_credentials"), list):
+        measured = "; ".join(
+            f"{c.get('name')}: accuracy {fmt.fixed(c.get('accuracy'), 2)} "
+            f"(95% CI {fmt.interval(*_pair(c.get('accuracy_ci')), 2)}, chance {fmt.fixed(c.get('chance'), 2)})"
+            for c in lb["judge_credentials"] if isinstance(c, dict)
+        )
+        notes = " ".join(str(n) for n in adequacy.get("notes") or [])
+        out.append({
+            "kind": "note", "title": "The judge, measured against human labels.",
+            "text": f"{measured}. {notes}".strip(),
+            "link": "#credentials", "link_text": "Judge credentials",
+        })
     elif adequacy.get("status") == UNVALIDATED:
         out.append({
             "kind": "note", "title": "Unvalidated judge.",
@@ -106,4 +118,5 @@ def credentials(lb: dict[str, Any]) -> dict[str, Any] | None:
         "status": str(adequacy.get("status") or ""),
         "reasons": [str(r) for r in adequacy.get("reasons") or []],
         "rule": str(adequacy.get("rule") or ""),
+        "notes": [str(n) for n in adequacy.get("notes") or []],
     }

@@ -27,13 +27,14 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from judgebench.errors import ConfigError
-from judgebench.site import judge_view, view
+from judgebench.site import judge_view, svg, view
 from judgebench.site.embed import script_json
 
 __all__ = ["render_suite_page", "render_index", "write_site", "publish"]
 
+CHART_FILE = "curated_vs_large.svg"  # the chart alone, for a README to embed
 _SUITE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_PUBLISHED_FILES = ("index.html", "leaderboard.json", "leaderboard.csv", "leaderboard.md")
+_PUBLISHED_FILES = ("index.html", "leaderboard.json", "leaderboard.csv", "leaderboard.md", CHART_FILE)
 
 
 @cache
@@ -150,7 +151,8 @@ def _suite_leaderboards(root: Path, names: list[str]) -> list[dict[str, Any]]:
 def write_site(
     leaderboards_dir: Path, suite: str, leaderboard: dict[str, Any], explorer: dict[str, Any]
 ) -> Path:
-    """Write ``<dir>/<suite>/index.html`` and refresh ``<dir>/index.html``; return the suite page.
+    """Write ``<dir>/<suite>/index.html`` (and its chart as ``curated_vs_large.svg``) and refresh
+    ``<dir>/index.html``; return the suite page.
 
     The index lists every ``<dir>/*/leaderboard.json`` that has a page beside it (so no link is
     dead), with this suite's entry taken from ``leaderboard`` (its JSON file may be written before
@@ -160,6 +162,12 @@ def write_site(
     root = Path(leaderboards_dir)
     page = root / suite / "index.html"
     _write_atomic(page, render_suite_page(leaderboard, explorer))
+    cvl = leaderboard.get("curated_vs_large")
+    chart = svg.standalone_chart((cvl.get("points") or []) if isinstance(cvl, dict) else [])
+    if chart:
+        _write_atomic(root / suite / CHART_FILE, chart)
+    else:
+        (root / suite / CHART_FILE).unlink(missing_ok=True)
     others = sorted(
         p.parent.name
         for p in root.glob("*/leaderboard.json")

@@ -234,3 +234,24 @@ def curated_vs_large_chart(
     )
     out.append("</g></svg>")
     return Markup("".join(out))
+
+
+# The page's stylesheet, frozen to the light palette, for the chart as a file of its own (the README
+# embeds it; an <img> cannot see the page's CSS or its dark-mode variables).
+_STANDALONE_STYLE = (
+    "<style>svg{font:12px system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;background:#fff}"
+    "text{fill:#1b1f24}.tick,.note,.axis{fill:#5b6470}.tick,.note{font-size:11px}"
+    ".grid{stroke:#d9dde3;stroke-width:1}.frame{fill:none;stroke:#d9dde3}"
+    ".even{stroke:#5b6470;stroke-dasharray:4 3}.err{stroke:#5b6470;stroke-width:1.5}"
+    ".mk.curated{fill:#c2410c}.mk.large{fill:#0b5fa5}.label{font-size:11.5px}</style>"
+)
+
+
+def standalone_chart(points: Sequence[dict[str, Any]]) -> str:
+    """The curated-vs-large chart as a self-contained SVG document ("" when nothing is plotted)."""
+    chart = str(curated_vs_large_chart(points))
+    if not chart:
+        return ""
+    head, sep, rest = chart.partition(">")
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{head}{sep}{_STANDALONE_STYLE}' \
+        f'<rect width="100%" height="100%" fill="#fff"/>{rest}\n'

@@ -9,7 +9,10 @@ shows how the judge behaved on these models (position consistency, parse failure
   - credentials were given and on *no* validation set does the accuracy interval's lower bound
     exceed chance (the judge is not shown to be better than a coin);
   - the suite's own position consistency is below :data:`MIN_POSITION_CONSISTENCY` (its verdicts
-    follow the position of an answer more than the answer: a degenerate judge);
+    follow the position of an answer more than the answer: a degenerate judge) — unless the
+    preferences were debiased from the logprobs of both orders (``scoring: debiased-logprob``)
+    *and* a validation set shows the debiased verdicts above chance: debiasing cancels the
+    position bias by construction, so only labelled pairs can show whether a signal is left;
   - the suite's parse-failure rate exceeds the limit (``StatsOptions.max_parse_failure_rate``);
 * **unvalidated** when it is not too weak but no credentials were given;
 * **adequate** otherwise.
@@ -32,8 +35,9 @@ ADEQUATE, TOO_WEAK, UNVALIDATED = "adequate", "too weak", "unvalidated"
 SCORINGS = ("argmax", "debiased-logprob")
 RULE = (
     "The judge is too weak to rank when its accuracy interval does not exceed chance on any validation "
-    "set, when the suite's position consistency is below {pc:.2f}, or when its parse-failure rate is "
-    "above {pf:g}; unvalidated when no validation set was measured."
+    "set, when the suite's position consistency is below {pc:.2f} (for a judge debiased from the "
+    "logprobs of both orders: only when no validation set shows its debiased verdicts above chance), "
+    "or when its parse-failure rate is above {pf:g}; unvalidated when no validation set was measured."
 )
 
 
@@ -129,13 +133,15 @@ class JudgeAdequacy:
     status: str
     reasons: tuple[str, ...]
     rule: str
+    notes: tuple[str, ...] = ()
+    """What a reader must know even when the judge passes (e.g. a position floor excused by debiasing)."""
 
     @property
     def too_weak(self) -> bool:
         return self.status == TOO_WEAK
 
     def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "reasons": list(self.reasons), "rule": self.rule}
+        return {"status": self.status, "reasons": list(self.reasons), "rule": self.rule, "notes": list(self.notes)}
 
 
 def judge_adequacy(
@@ -143,14 +149,17 @@ def judge_adequacy(
     position_consistency: float | None,
     parse_failure_rate: float | None,
     max_parse_failure_rate: float,
+    debiased: bool = False,
 ) -> JudgeAdequacy:
-    """Apply the rule of the module docstring."""
+    """Apply the rule of the module docstring (``debiased``: preferences came from both orders' logprobs)."""
     reasons = []
-    if credentials and not any(c.above_chance for c in credentials):
+    validated = any(c.above_chance for c in credentials)
+    if credentials and not validated:
         sets = ", ".join(f"{c.name} {c.accuracy:.2f} (interval {c.accuracy_ci[0]:.2f}–{c.accuracy_ci[1]:.2f})"
                          for c in credentials)
         reasons.append(f"its accuracy is not above chance ({credentials[0].chance:.2f}) on any validation set: {sets}")
-    if position_consistency is not None and position_consistency < MIN_POSITION_CONSISTENCY:
+    excused = debiased and validated  # position bias removed, and labelled pairs show a signal left
+    if position_consistency is not None and position_consistency < MIN_POSITION_CONSISTENCY and not excused:
         reasons.append(
             f"it is degenerate on this suite: position consistency {position_consistency:.2f} (below "
             f"{MIN_POSITION_CONSISTENCY:.2f}) — its verdict changes when the two answers swap places, so it "
@@ -163,4 +172,19 @@ def judge_adequacy(
         return JudgeAdequacy(TOO_WEAK, tuple(reasons), rule)
     if not credentials:
         return JudgeAdequacy(UNVALIDATED, ("no validation set was measured for this judge",), rule)
-    return JudgeAdequacy(ADEQUATE, (), rule)
+    notes = []
+    if excused and position_consistency is not None and position_consistency < MIN_POSITION_CONSISTENCY:
+        notes.append(
+            f"Its own per-order verdicts agree across the two orders on only {position_consistency:.2f} of the "
+            "pairs (it mostly picks a position); the preferences used here are debiased from the logprobs of both "
+            "orders, which removes that bias, and the validation sets measure what signal is left."
+        )
+    best = max(credentials, key=lambda c: c.accuracy)
+    strongest = max(best.published.items(), key=lambda kv: kv[1], default=None)
+    if strongest is not None and best.accuracy < strongest[1] - 0.1:
+        notes.append(
+            f"Its best validation accuracy ({best.accuracy:.2f} on {best.name}) is well below {strongest[0]}'s "
+            f"published {strongest[1]:.2f} on the same pairs: a weak judge shrinks real differences towards zero, "
+            "so a comparison it calls inconclusive may still hide a difference a stronger judge would see."
+        )
+    return JudgeAdequacy(ADEQUATE, (), rule, tuple(notes))

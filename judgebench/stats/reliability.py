@@ -6,6 +6,8 @@ All rates are 0-1 and computed from the judgments frame, whose preferences are a
 * position consistency: among (model, reference, prompt) judged ok in both orders, the share whose
   AB and BA verdicts agree — both favour the model (x > ½), both the reference (x < ½), or both tie.
   With several samples per order, each order's verdict is the class of its mean preference.
+  Measured on ``raw_preference`` when the frame has it (each order's own verdict): a debiased
+  preference is the same in both orders by construction, so it would always look consistent.
 * tie rate: share of ok pairwise judgments with x = ½.
 * parse-failure and error rates: share of *attempted* judgments (ok + parse_failure + error);
   "missing" rows (no response to judge, or not judged yet) are not the judge's failures.
@@ -22,6 +24,16 @@ import numpy as np
 import pandas as pd
 
 from judgebench.stats.winrate import DRAW_TOLERANCE
+
+
+def debiased(judgments: pd.DataFrame) -> bool:
+    """Whether some preference was replaced by its pair's order-debiased one (scoring.debias)."""
+    if "raw_preference" not in judgments.columns or judgments.empty:
+        return False
+    raw, pref = judgments["raw_preference"].to_numpy(dtype=float), judgments["preference"].to_numpy(dtype=float)
+    both = ~np.isnan(raw) & ~np.isnan(pref)
+    return bool(np.any(np.abs(raw[both] - pref[both]) > 1e-12))
+
 
 RATES = ("position_consistency", "tie_rate", "parse_failure_rate", "error_rate", "repeat_agreement")
 _PROMPT = ["model", "reference", "prompt_id"]
@@ -86,7 +98,8 @@ def reliability_table(judgments: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     table["tie_rate"] = _share(ties.groupby([pairwise[k] for k in keys]).sum(), pairwise.groupby(keys).size(), groups)
 
     ordered = pairwise[pairwise["order"].isin(["AB", "BA"])]
-    per_order = ordered.groupby(pair_keys)["preference"].mean().unstack("order")
+    verdict = "raw_preference" if "raw_preference" in ordered.columns else "preference"
+    per_order = ordered.groupby(pair_keys)[verdict].mean().unstack("order")
     if {"AB", "BA"} <= set(per_order.columns):
         both = per_order.dropna(subset=["AB", "BA"])
         agree = pd.Series(

@@ -86,3 +86,22 @@ def test_publish_refuses_to_write_over_its_source(tmp_path: Path) -> None:
     write_site(tmp_path, "s", {"suite": "s"}, {})
     with pytest.raises(ConfigError):
         publish(tmp_path, None, tmp_path)
+
+
+def test_the_chart_is_written_as_a_standalone_svg_a_readme_can_embed(
+    tmp_path: Path, leaderboard: dict[str, Any], explorer: dict[str, Any]
+) -> None:
+    import xml.etree.ElementTree as ET
+
+    write_site(tmp_path, "demo", leaderboard, explorer)
+    chart = tmp_path / "demo" / "curated_vs_large.svg"
+    root = ET.fromstring(chart.read_text(encoding="utf-8"))  # a well-formed SVG document on its own
+    ns = "{http://www.w3.org/2000/svg}"
+    assert root.tag == f"{ns}svg"
+    assert root.find(f"{ns}style") is not None  # styled without the page's stylesheet
+    plotted = {g.get("data-model") for g in root.iter(f"{ns}g") if g.get("class") == "pt"}
+    expected = {p["model"] for p in leaderboard["curated_vs_large"]["points"] if p.get("examples")}
+    assert plotted and plotted <= expected
+
+    write_site(tmp_path, "demo", {**leaderboard, "curated_vs_large": {"points": []}}, explorer)
+    assert not chart.exists()  # no stale chart beside a page that no longer has one

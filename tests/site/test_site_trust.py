@@ -40,7 +40,10 @@ def test_an_adequate_judge_shows_ranks_credentials_and_the_rule(
     leaderboard: dict[str, Any], explorer: dict[str, Any]
 ) -> None:
     html = render_suite_page(leaderboard, explorer)
-    assert 'class="alert' not in _top(html)
+    top = _top(html)
+    assert 'class="alert danger' not in top
+    assert "The judge, measured against human labels." in top  # its credentials, beside the table
+    assert "accuracy 0.81 (95% CI 0.73\u20130.88, chance 0.50)" in top and "&lt;img src=x" in top
     ranks = re.findall(r'<td class="num rank" data-v="[^"]*">([^<]*)</td>', html)
     assert ranks == ["1", "1", "2", "2", "canary"]
     table = html[html.index('id="credentials-table"'):]

@@ -156,11 +156,39 @@ def test_a_validated_judge_ranks_and_an_unvalidated_one_is_named() -> None:
     judgments, responses = consistent_suite(REAL, 120, seed=5)
     good = [credential("llmbar-natural", 0.52, (0.42, 0.61)), credential("pandalm", 0.8, (0.72, 0.87))]
     board = build_leaderboard(judgments, responses, MODELS, MANIFEST, OPTIONS, judge_credentials=good)
-    assert board["judge_adequacy"] == {"status": "adequate", "reasons": [], "rule": board["judge_adequacy"]["rule"]}
+    assert board["judge_adequacy"] | {"notes": []} == {
+        "status": "adequate", "reasons": [], "rule": board["judge_adequacy"]["rule"], "notes": []}
     assert "inconclusive" not in {p["verdict"] for p in board["paired"]}
     assert _rows(board)["strong"]["rank"] == 1
     plain = build_leaderboard(judgments, responses, MODELS, MANIFEST, OPTIONS)
     assert plain["judge_adequacy"]["status"] == "unvalidated" and plain["judge_credentials"] == []
+
+
+def _always_a_but_debiased(seed: int) -> pd.DataFrame:
+    """A judge that answers "A" in both orders (raw position consistency 0) whose logprob margins,
+    debiased over the two orders, still carry a preference (what ``scoring: debiased-logprob`` yields)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for m in REAL:
+        for i in range(40):
+            debiased = float(rng.uniform(0.2, 0.8))
+            for o in ("AB", "BA"):
+                rows.append({"model": m, "reference": "ref", "prompt_id": f"p{i}", "order": o, "label": "A",
+                             "preference": debiased, "raw_preference": 1.0 if o == "AB" else 0.0})
+    return judgments_frame(rows)
+
+
+def test_a_debiased_judge_is_measured_on_its_raw_verdicts_and_must_be_validated_to_rank() -> None:
+    judgments = _always_a_but_debiased(seed=3)
+    validated = judge_adequacy_of(judgments, [credential("llmbar-natural", 0.66, (0.52, 0.80), published={"GPT-4": 0.96})])
+    assert validated.status == "adequate"
+    assert "0.00 of the pairs" in validated.notes[0] and "debiased" in validated.notes[0]  # the raw bias is told
+    assert "GPT-4's published 0.96" in validated.notes[1]  # and how far the judge is from a strong one
+    unproven = judge_adequacy_of(judgments, [credential("llmbar-natural", 0.55, (0.41, 0.68))])
+    assert unproven.too_weak and any("position consistency 0.00" in r for r in unproven.reasons)
+    assert judge_adequacy_of(judgments).too_weak  # no validation set: the position floor still applies
+    plain = judgments.drop(columns=["raw_preference"])  # the same preferences, not known to be debiased
+    assert judge_adequacy_of(plain).status == "unvalidated"  # consistent by construction, so no floor hit
 
 
 def test_a_degenerate_judge_is_too_weak_whatever_its_credentials() -> None:

@@ -151,3 +151,12 @@ def test_the_judge_stage_reads_verdicts_debiased_when_the_suite_says_so(tmp_path
         if mine != theirs:  # the judge said "A" every time; the margins say which is longer
             assert (j.preference > 0.5) == (mine > theirs), (j.model, j.prompt_id, j.order, j.preference)
     assert judgments.groupby(["model", "prompt_id"])["preference"].nunique().max() == 1
+    from judgebench.stats import reliability
+
+    # each order's own verdict is kept: the judge said "A" whatever it saw, so it is inconsistent, and
+    # the suite's position consistency says so (the debiased preferences agree by construction)
+    assert (judgments.loc[judgments["order"] == "AB", "raw_preference"] > 0.5).all()  # "A" is the model
+    assert (judgments.loc[judgments["order"] == "BA", "raw_preference"] < 0.5).all()  # "A" is the reference
+    assert reliability(judgments).position_consistency == 0.0
+    board = json.loads((tmp_path / "lb" / "t" / "leaderboard.json").read_text())
+    assert board["judge_adequacy"]["status"] == "too weak"  # unvalidated and position-blind: not excused
