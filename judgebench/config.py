@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from judgebench.redaction import redact_url
+from judgebench.suggest import did_you_mean
 
 # Re-exported: judgebench.config stays the import path of the suite-file readers.
 from judgebench.suite_loading import (  # noqa: F401
@@ -365,11 +366,13 @@ class Suite(Frozen):
         names = [m.name for m in self.models]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"model names must be unique; repeated: {', '.join(dupes)}")
+            raise ValueError(f"`models`: model names must be unique; repeated: {', '.join(dupes)}")
         refs = self.references
         if not refs:
-            raise ValueError("`reference` must name at least one model")
+            raise ValueError("`reference`: must name at least one model")
         for r in refs:
             if r not in names:
-                raise ValueError(f"reference {r!r} is not one of the models ({', '.join(names)})")
+                hint = did_you_mean(r, names)
+                raise ValueError(f"`reference`: {r!r} is not one of the models ({', '.join(names)})"
+                                 + (f", {hint}" if hint else ""))
         return self

@@ -52,11 +52,15 @@ class ConfigError(JudgebenchError):
 
 
 class SuiteError(ConfigError):
-    """A suite or prompt file is invalid; the message names the file and the field."""
+    """A suite, prompt or pairs file is invalid; the message names the file (by its kind: a prompt
+    file is never called a suite file), the field or line, and the fix."""
 
-    def __init__(self, path: object, field: str | None, problem: str, hint: str | None = None) -> None:
-        where = f"{path}" + (f", field `{field}`" if field else "")
-        super().__init__(f"Invalid suite file {where}: {problem}", hint)
+    def __init__(self, path: object, field: str | None, problem: str, hint: str | None = None,
+                 kind: str = "suite file") -> None:
+        where = f"{path}"
+        if field:
+            where += f", {field}" if field.startswith("line ") else f", field `{field}`"
+        super().__init__(f"Invalid {kind} {where}: {problem}", hint)
         self.path = path
         self.field = field
 

@@ -36,6 +36,7 @@ from judgebench.manifests import differences, effective, judging_manifest
 from judgebench.rubrics import Rubric
 from judgebench.stats.coverage import NO_COUNTS, judgment_counts
 from judgebench.store import Store
+from judgebench.suggest import unknown_name
 from judgebench.summary import judge_status_line, mdd_line, p_text
 
 SCHEMA_VERSION = 1
@@ -71,14 +72,12 @@ def resolve_settings(suite: Suite, overrides: Mapping[str, Any]) -> GateSettings
                               f"Pass --{role} NAME or set gate.{role} in the suite. Models: {', '.join(names)}.")
     for role in ("candidate", "baseline", "reference"):
         if merged[role] not in names:
-            raise ConfigError(f"The {role} {merged[role]!r} is not a model of suite {suite.name!r}.",
-                              f"Models: {', '.join(names)}.")
+            raise unknown_name("model", merged[role], names, suite.name, role=role)
     if merged["candidate"] == merged["baseline"]:
         raise ConfigError(f"The candidate and the baseline are the same model ({merged['candidate']!r}).",
                           "Gate a new checkpoint against a different one (e.g. the production model).")
     if merged["reference"] not in suite.references:
-        raise ConfigError(f"{merged['reference']!r} is not a reference of suite {suite.name!r}.",
-                          f"References: {', '.join(suite.references)}.")
+        raise unknown_name("reference", merged["reference"], suite.references, suite.name)
     for role in ("candidate", "baseline"):
         if merged[role] in suite.references:
             raise ConfigError(f"The {role} {merged[role]!r} is a reference of suite {suite.name!r}; "

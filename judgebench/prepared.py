@@ -18,6 +18,7 @@ from judgebench.promptset import load_prompts
 from judgebench.records import Prompt
 from judgebench.rubrics import Rubric, load_rubric
 from judgebench.store import Store
+from judgebench.suggest import did_you_mean, unknown_name
 
 
 @dataclass(frozen=True)
@@ -112,9 +113,10 @@ def from_store(store: Store, name: str) -> Prepared:
 
     saved = store.suite(name)
     if saved is None:
-        known = ", ".join(store.suite_names()) or "none"
-        raise ConfigError(f"No suite named {name!r} in the store {store.path} (suites there: {known}).",
-                          "Pass a suite file, or the --store that holds the suite.")
+        names = store.suite_names()
+        hint = did_you_mean(name, names)
+        raise ConfigError(f"No suite named {name!r} in the store {store.path} (suites there: {', '.join(names) or 'none'}).",
+                          (f"{hint[0].upper()}{hint[1:]} " if hint else "") + "Pass a suite file, or the --store that holds the suite.")
     config, prompts = saved
     suite = Suite.model_validate(config["suite"])
     r = config["rubric"]
@@ -130,8 +132,7 @@ def selected_models(suite: Suite, only: Sequence[str] | None) -> list[ModelSpec]
     wanted = set(only) | set(suite.references)
     for name in only:
         if name not in {m.name for m in suite.models}:
-            raise ConfigError(f"Model {name!r} is not in suite {suite.name!r}.",
-                              f"Models: {', '.join(m.name for m in suite.models)}.")
+            raise unknown_name("model", name, [m.name for m in suite.models], suite.name)
     return [m for m in suite.models if m.name in wanted]
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from judgebench.errors import SuiteError
 from judgebench.paths import UnsafePath, contained, read_regular
 from judgebench.records import Prompt
+from judgebench.suggest import did_you_mean
 
 MAX_PROMPT_CHARS = 200_000
 """A prompt longer than this is almost surely a mistake (a pasted file); no judge context fits it."""
@@ -17,6 +18,11 @@ MAX_FILE_BYTES = 256 << 20
 """A prompt file bigger than this is not a prompt set (and would not fit a run's memory anyway)."""
 
 _ALLOWED = {"id", "prompt", "turns", "category", "reference_answer", "question_id", "reference"}
+
+
+def _bad(path: Path, field: str | None, problem: str, hint: str) -> SuiteError:
+    """An error in the prompt file itself, called a prompt file (not a suite file)."""
+    return SuiteError(path, field, problem, hint, kind="prompt file")
 
 
 def load_prompts(path: Path, suite_file: object = None) -> list[Prompt]:
@@ -41,7 +47,7 @@ def load_prompts(path: Path, suite_file: object = None) -> list[Prompt]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
-        raise SuiteError(path, f"line {line}", f"is not UTF-8 (bad byte at offset {e.start})",
+        raise _bad(path, f"line {line}", f"is not UTF-8 (bad byte at offset {e.start})",
                          "Save the prompt file as UTF-8.") from None
     prompts: list[Prompt] = []
     seen: dict[str, int] = {}
@@ -51,53 +57,54 @@ def load_prompts(path: Path, suite_file: object = None) -> list[Prompt]:
         try:
             row = json.loads(text_line)
         except json.JSONDecodeError as e:
-            raise SuiteError(path, f"line {lineno}", f"is not valid JSON ({e.msg})",
+            raise _bad(path, f"line {lineno}", f"is not valid JSON ({e.msg})",
                              'Each line is one JSON object like {"id": "p1", "prompt": "..."}.') from None
         prompt = _prompt(path, lineno, row)
         if prompt.id in seen:
-            raise SuiteError(path, f"line {lineno}, id", f"duplicate prompt id {prompt.id!r} (first on line {seen[prompt.id]})",
+            raise _bad(path, f"line {lineno}, key `id`", f"duplicate prompt id {prompt.id!r} (first on line {seen[prompt.id]})",
                              "Give every prompt a unique id.")
         seen[prompt.id] = lineno
         prompts.append(prompt)
     if not prompts:
-        raise SuiteError(path, None, "contains no prompts", 'Add one JSON object per line: {"id": ..., "prompt": ...}.')
+        raise _bad(path, None, "contains no prompts", 'Add one JSON object per line: {"id": ..., "prompt": ...}.')
     return prompts
 
 
 def _prompt(path: Path, lineno: int, row: Any) -> Prompt:
     here = f"line {lineno}"
     if not isinstance(row, dict):
-        raise SuiteError(path, here, "must be a JSON object", 'Use {"id": "p1", "prompt": "..."}.')
+        raise _bad(path, here, "must be a JSON object", 'Use {"id": "p1", "prompt": "..."}.')
     unknown = sorted(set(row) - _ALLOWED)
     if unknown:
-        raise SuiteError(path, f"{here}, {unknown[0]}", "unknown key",
-                         "Allowed keys: id, prompt or turns, category, reference_answer.")
+        raise _bad(path, f"{here}, key `{unknown[0]}`",
+                   ", ".join(filter(None, ("is not a known key", did_you_mean(unknown[0], sorted(_ALLOWED))))),
+                   "Allowed keys: id, prompt or turns, category, reference_answer.")
     pid = row.get("id", row.get("question_id"))
     if pid is None or (isinstance(pid, str) and not pid.strip()) or isinstance(pid, bool | list | dict):
-        raise SuiteError(path, f"{here}, id", "missing or empty", "Every prompt needs an id (a string or number).")
+        raise _bad(path, f"{here}, key `id`", "missing or empty", "Every prompt needs an id (a string or number).")
     if "prompt" in row and "turns" in row:
-        raise SuiteError(path, f"{here}, prompt", "give either `prompt` or `turns`, not both",
+        raise _bad(path, f"{here}, key `prompt`", "give either `prompt` or `turns`, not both",
                          "Keep `prompt` for one turn, or `turns` (a list) for a conversation.")
     turns_raw = [row["prompt"]] if "prompt" in row else row.get("turns")
     if not isinstance(turns_raw, list) or not turns_raw:
-        raise SuiteError(path, f"{here}, prompt", "missing: each row needs `prompt` (a string) or `turns` (a list)",
+        raise _bad(path, f"{here}, key `prompt`", "missing: each row needs `prompt` (a string) or `turns` (a list)",
                          'Use {"id": "p1", "prompt": "..."} or {"id": "p1", "turns": ["...", "..."]}.')
     for t in turns_raw:
         if not isinstance(t, str):
-            raise SuiteError(path, f"{here}, prompt", f"must be text, got {type(t).__name__}",
+            raise _bad(path, f"{here}, key `prompt`", f"must be text, got {type(t).__name__}",
                              'Quote it: {"id": "p1", "prompt": "..."}.')
         if not t.strip():
-            raise SuiteError(path, f"{here}, prompt", "is empty", "Remove the row or write the prompt.")
+            raise _bad(path, f"{here}, key `prompt`", "is empty", "Remove the row or write the prompt.")
         if len(t) > MAX_PROMPT_CHARS:
-            raise SuiteError(path, f"{here}, prompt", f"is {len(t):,} characters (limit {MAX_PROMPT_CHARS:,})",
+            raise _bad(path, f"{here}, key `prompt`", f"is {len(t):,} characters (limit {MAX_PROMPT_CHARS:,})",
                              "Shorten it; no judge's context window holds a prompt this long.")
     category = row.get("category") or ""
     if not isinstance(category, str):
-        raise SuiteError(path, f"{here}, category", "must be a string", 'Quote it, e.g. "category": "math".')
+        raise _bad(path, f"{here}, key `category`", "must be a string", 'Quote it, e.g. "category": "math".')
     ref = row.get("reference_answer", row.get("reference"))
     if isinstance(ref, list):
         ref = "\n\n".join(str(r) for r in ref)
     if ref is not None and not isinstance(ref, str):
-        raise SuiteError(path, f"{here}, reference_answer", "must be a string",
+        raise _bad(path, f"{here}, key `reference_answer`", "must be a string",
                          "Write the reference answer as text (a list of strings is joined).")
     return Prompt(id=str(pid), turns=tuple(turns_raw), category=category, reference_answer=ref)

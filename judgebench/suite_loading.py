@@ -8,14 +8,16 @@ Kept apart from :mod:`judgebench.config` (the frozen models) so each module has 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from judgebench.errors import SuiteError
 from judgebench.paths import UnsafePath, read_regular
+from judgebench.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from judgebench.config import Suite
@@ -46,31 +48,142 @@ def _field_path(loc: tuple[int | str, ...], data: Any) -> str:
     return "".join(parts) or "(top level)"
 
 
-_EXPECTED = {
-    "extra_forbidden": "this key is not allowed here (check its spelling; see the annotated suite in the README)",
+_PLAIN = {
     "missing": "this field is required",
+    "string_type": "must be text (quote it)",
+    "int_type": "must be an integer (a whole number)",
+    "int_parsing": "must be an integer (a whole number)",
+    "int_from_float": "must be an integer (a whole number), not a fraction",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "finite_number": "must be a finite number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "list_type": "must be a list (`[a, b]`, or one `- item` per line)",
+    "tuple_type": "must be a list (`[a, b]`, or one `- item` per line)",
+    "dict_type": "must be a mapping (`key: value` lines)",
+    "model_type": "must be a mapping (`key: value` lines)",
+    "model_attributes_type": "must be a mapping (`key: value` lines)",
+    "path_type": "must be a file name, relative to the suite file (like prompts.jsonl)",
 }
+_BOUNDS = {"greater_than": ("gt", "must be greater than {}"), "greater_than_equal": ("ge", "must be at least {}"),
+           "less_than": ("lt", "must be less than {}"), "less_than_equal": ("le", "must be at most {}")}
+_CHAR_CLASS = re.compile(r"^\^\[([^\]]+)\](?:\[([^\]]+)\]\*|\{(\d+),(\d+)\})\$$")
 
 
-def explain_validation(path: Path, exc: ValidationError, data: Any) -> SuiteError:
-    """Turn pydantic's error list into one readable paragraph naming file, field and fix."""
-    lines: list[str] = []
-    first_field: str | None = None
+def _chars(cls: str) -> str:
+    """``A-Za-z0-9._-`` as words: "letters, digits and . _ -"."""
+    words = []
+    for span, word in (("A-Za-z", "letters"), ("0-9", "digits")):
+        if span in cls:
+            words.append(word)
+            cls = cls.replace(span, "")
+    extra = " ".join(cls.replace("\\", ""))
+    return ", ".join(words) + (f" and {extra}" if extra else "")
+
+
+def _pattern_words(pattern: str) -> str:
+    """What a name pattern allows, in words (pydantic would print the regular expression)."""
+    m = _CHAR_CLASS.match(pattern)
+    if m is None:
+        return "has characters that are not allowed here"
+    first, rest, lo, hi = m.groups()
+    if rest is not None:
+        return f"must start with a letter or digit and use only {_chars(rest)} (no spaces)" if first == "A-Za-z0-9" \
+            else f"must start with one of {_chars(first)} and use only {_chars(rest)}"
+    return f"must be {lo} to {hi} of: {_chars(first)}"
+
+
+def _plain(err: Any) -> str:
+    """One pydantic error in a person's words: what is allowed, never pydantic's phrasing."""
+    kind, ctx, msg = err["type"], err.get("ctx") or {}, str(err["msg"])
+    if kind in _PLAIN:
+        return _PLAIN[kind]
+    if kind in _BOUNDS:
+        key, words = _BOUNDS[kind]
+        return words.format(ctx.get(key))
+    if kind == "string_pattern_mismatch":
+        return _pattern_words(str(ctx.get("pattern", "")))
+    if kind in {"literal_error", "enum"}:
+        return f"must be {ctx.get('expected', 'one of the allowed values')}"
+    if kind == "string_too_short":
+        n = ctx.get("min_length", 1)
+        return "must not be empty" if n == 1 else f"must be at least {n} characters"
+    if kind == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters"
+    if kind == "too_short":
+        n = ctx.get("min_length", 1)
+        return "must not be empty" if n == 1 else f"needs at least {n} items"
+    if kind == "too_long":
+        return f"takes at most {ctx.get('max_length')} items"
+    for prefix in ("Value error, ", "Assertion failed, "):
+        msg = msg.removeprefix(prefix)
+    return msg.replace("Input should be", "must be").replace("Input should", "must")
+
+
+def _allowed_keys(root: type[BaseModel] | None, loc: tuple[int | str, ...]) -> list[str]:
+    """The keys the model at ``loc`` (the unknown key's parent) accepts, for "did you mean"."""
+    node: Any = root
+    for item in loc:
+        if isinstance(item, int):
+            continue
+        model = _model_of(node)
+        if model is None or item not in model.model_fields:
+            return []
+        node = model.model_fields[item].annotation
+    model = _model_of(node)
+    return list(model.model_fields) if model is not None else []
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside ``X``, ``X | None``, ``list[X]``, ``Annotated[X, ...]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+_OWN_FIELD = re.compile(r"^`([A-Za-z_][\w.]*)`: ")
+"""A model validator's message that starts with its field (``"`reference`: ..."``) is placed there."""
+
+
+def explain_validation(path: Path, exc: ValidationError, data: Any,
+                       root: type[BaseModel] | None = None) -> SuiteError:
+    """Turn pydantic's error list into one readable paragraph naming file, field and fix.
+
+    Each field path is printed once; ``root`` (the model validated) lets an unknown key get a
+    "did you mean" from the keys allowed at its place.
+    """
+    problems: list[tuple[str, str]] = []
     for err in exc.errors(include_url=False):
-        field = _field_path(tuple(err["loc"]), data)
-        first_field = first_field or field
-        msg = _EXPECTED.get(err["type"], err["msg"])
-        secret = bool({"api_key_env", "base_url", "base_urls"} & set(map(str, err["loc"])))  # keys, URLs with keys
-        if err["type"] not in _EXPECTED and "input" in err and not isinstance(err["input"], dict | list) and not secret:
+        loc = tuple(err["loc"])
+        msg = _plain(err)
+        own = _OWN_FIELD.match(msg)
+        if own:
+            loc, msg = loc + tuple(own.group(1).split(".")), msg[own.end():]
+        if err["type"] == "extra_forbidden":
+            suggestion = did_you_mean(loc[-1], _allowed_keys(root, loc[:-1]))
+            msg = f"is not a known key here, {suggestion}" if suggestion else \
+                "is not a known key here (check its spelling against the annotated suite in the README)"
+        secret = bool({"api_key_env", "base_url", "base_urls"} & set(map(str, loc)))  # keys, URLs with keys
+        if err["type"] not in {"missing", "extra_forbidden"} and "input" in err and not secret \
+                and not isinstance(err["input"], dict | list):
             msg += f" (got {json.dumps(err['input'], default=str)[:80]})"
-        lines.append(f"`{field}`: {msg}")
-    problem = "; ".join(lines)
-    return SuiteError(
-        path,
-        first_field,
-        problem,
-        "Fix the field(s) named above; `judgebench run --help` and the README show a complete suite file.",
-    )
+        if err["type"] in {"literal_error", "enum"} and isinstance(err.get("input"), str):
+            suggestion = did_you_mean(err["input"], re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected"))))
+            msg += f", {suggestion}" if suggestion else ""
+        problems.append((_field_path(loc, data), msg))
+    hint = "Fix the field(s) named above; `judgebench run --help` and the README show a complete suite file."
+    if len(problems) == 1:
+        field, msg = problems[0]
+        return SuiteError(path, None if field == "(top level)" else field, msg, hint)
+    error = SuiteError(path, None, "; ".join(f"`{f}` {m}" if m.startswith("is ") else f"`{f}`: {m}"
+                                             for f, m in problems), hint)
+    error.field = problems[0][0]
+    return error
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -143,7 +256,7 @@ def load_suite(path: str | Path) -> Suite:
     try:
         suite = Suite.model_validate(data)
     except ValidationError as e:
-        raise explain_validation(p, e, data) from None
+        raise explain_validation(p, e, data, Suite) from None
     return suite
 
 

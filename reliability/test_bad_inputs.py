@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -151,6 +152,13 @@ def _check(workdir: Path, suite: str, exit_code: int, names: str, words: list[st
     assert names in out, f"{suite}: the message does not name {names}:\n{out}"
     for w in words:
         assert w in out, f"{suite}: the message does not name {w!r}:\n{out}"
+    for phrase in ("Value error", "Input should", "Input is not", "String should", "should match pattern",
+                   "validation error", "<class"):
+        assert phrase not in out, f"{suite}: pydantic's phrasing reached the user:\n{out}"
+    fields = re.findall(r"(?:field )?`([^`]+)`[:,]", out)
+    assert len(fields) == len(set(fields)), f"{suite}: a field path printed twice:\n{out}"
+    if not names.endswith((".yaml", ".yml")):
+        assert "Invalid suite file" not in out, f"{suite}: {names} is not a suite file:\n{out}"
     assert not (workdir / ".judgebench").exists(), f"{suite}: a store was written"
     assert not (workdir / "lb").exists(), f"{suite}: a leaderboard was written"
 

@@ -148,6 +148,16 @@ def main(ctx: click.Context, debug: bool) -> None:
         signal.signal(signal.SIGTERM, _on_sigterm)
 
 
+def add_exit_code_footers(command: click.Command) -> None:
+    """Give every command and group under ``command`` the exit-code footer, unless it has its own
+    (gate's names its own meanings): one walk, so a new command cannot be registered without it."""
+    if not command.epilog:
+        command.epilog = EXIT_CODES_HELP
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            add_exit_code_footers(sub)
+
+
 def common_options(fn: F) -> F:
     fn = click.option("--store", type=click.Path(dir_okay=False), help="SQLite store (default: .judgebench/store.sqlite beside the suite).")(fn)
     fn = click.option("--out", type=click.Path(file_okay=False), help="Leaderboards folder (default: ./leaderboards).")(fn)

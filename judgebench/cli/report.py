@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -16,6 +17,7 @@ from judgebench.cli.app import (
     prepared_for_report,
 )
 from judgebench.errors import ConfigError
+from judgebench.suggest import unknown_name
 
 
 @main.command(epilog=EXIT_CODES_HELP)
@@ -54,11 +56,7 @@ def compare(suite: str, a: str, b: str, reference: str | None, store: str | None
     from judgebench.summary import compare_text
 
     prepared, store_path = prepared_for_report(suite, store)
-    names = [m.name for m in prepared.suite.models]
-    for n in (a, b):
-        if n not in names:
-            raise ConfigError(f"Model {n!r} is not in suite {prepared.suite.name!r}.", f"Models: {', '.join(names)}.")
-    ref = reference or prepared.suite.references[0]
+    ref = _compared_pair(prepared.suite, a, b, reference)
     with Store(store_path) as s:
         judgments, _ = frames(prepared.suite, prepared.prompts, prepared.rubric, s)
     res = paired_comparison(judgments, a, b, ref, rounds=rounds, seed=prepared.suite.stats.seed, alpha=alpha)
@@ -68,7 +66,27 @@ def compare(suite: str, a: str, b: str, reference: str | None, store: str | None
     click.echo(compare_text(res.to_dict(), adequacy.to_dict(), rounds, alpha))
 
 
-@main.command()
+def _compared_pair(suite: Any, a: str, b: str, reference: str | None) -> str:
+    """The reference of a valid comparison of A and B, or a ConfigError saying why it is none."""
+    names = [m.name for m in suite.models]
+    for n in (a, b):
+        if n not in names:
+            raise unknown_name("model", n, names, suite.name)
+    if reference is not None and reference not in suite.references:
+        raise unknown_name("reference", reference, suite.references, suite.name)
+    ref = reference or suite.references[0]
+    if a == b:
+        raise ConfigError(f"Both sides of the comparison are {a!r}: a model compared with itself has no difference "
+                          "to test.", "Name two different models, e.g. a new checkpoint and the current one.")
+    for n in (a, b):
+        if n in suite.references:
+            raise ConfigError(f"{n!r} is a reference of suite {suite.name!r}: every model is judged against it, so it "
+                              "has no win rate of its own to compare.",
+                              f"Compare two models under test; every win rate on the page is already against {n!r}.")
+    return ref
+
+
+@main.command(epilog=EXIT_CODES_HELP)
 @click.argument("suites", nargs=-1)
 @click.option("--source", type=click.Path(file_okay=False), default="leaderboards", show_default=True,
               help="Folder where reports were written.")

@@ -18,6 +18,7 @@ import click
 from judgebench.cli.app import boundary, main
 from judgebench.errors import ConfigError, TemplateError
 from judgebench.rubrics import Rubric, load_rubric, sample_variables
+from judgebench.suggest import unknown_name
 
 
 def verdict_format_problems(rubric: Rubric) -> list[str]:
@@ -77,13 +78,12 @@ def render_request(suite_path: Path, prompt_id: str, model: str | None, order: s
     if model is None:
         model = next((n for n in names if not (pairwise and n in suite.references)), names[0])
     if model not in names:
-        raise ConfigError(f"Model {model!r} is not in suite {suite.name!r}.", f"Models: {', '.join(names)}.")
+        raise unknown_name("model", model, names, suite.name)
     if pairwise and model in suite.references:
         raise ConfigError(f"{model!r} is a reference: the {rubric.protocol.name} protocol compares models with it.",
                           "Pass --model with a model under test.")
     if reference is not None and reference not in suite.references:
-        raise ConfigError(f"{reference!r} is not a reference of suite {suite.name!r}.",
-                          f"References: {', '.join(suite.references)}.")
+        raise unknown_name("reference", reference, suite.references, suite.name)
     planned = [p for p in plan.judgments(suite, [prompts[prompt_id]], rubric, [model])
                if p.sample == 0 and (not pairwise or (p.order == order and p.reference == (reference or suite.references[0])))]
     if not planned:

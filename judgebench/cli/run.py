@@ -35,8 +35,11 @@ def _run_stages(suite: str | None, stages: tuple[str, ...], store: str | None, o
     parsed = Shard.parse(shard) if shard is not None else None  # before anything is loaded or written
     path = suite_path(suite)
     prepared = pipeline.prepare(path, os.environ)
+    store_path = Path(store) if store else pipeline.default_store(path)
+    if suite is None:  # say what an argument-less run used, so nobody wonders which store filled up
+        click.echo(f"No SUITE given: running {path} (the embedded CPU demo), store {store_path}.", err=True)
     options = pipeline.RunOptions(
-        store=Path(store) if store else pipeline.default_store(path),
+        store=store_path,
         leaderboards=leaderboards_dir(out),
         env=dict(os.environ),
         max_requests=max_requests,
@@ -62,7 +65,26 @@ def _run_stages(suite: str | None, stages: tuple[str, ...], store: str | None, o
 @boundary
 def run(suite: str | None, store: str | None, out: str | None, max_requests: int | None, max_cost: float | None,
         models: tuple[str, ...], shard: str | None) -> None:
-    """Generate, judge and report SUITE (default: suites/demo.yaml, the embedded CPU demo)."""
+    """Generate, judge and report SUITE (default: suites/demo.yaml, the embedded CPU demo).
+
+    A complete suite file (every other key has a default; the README's "An annotated suite file"
+    lists them all):
+
+    \b
+      name: my-study                     # letters, digits, . _ -
+      prompts: prompts.jsonl             # {"id": "p1", "prompt": "..."} per line
+      models:
+        - name: sft-lima-1k
+          provider: vllm                 # judgebench starts and stops the server
+          model: ./checkpoints/lima-1k   # a folder, a Hugging Face id, or builtin:...
+        - name: base
+          provider: openai               # any OpenAI-compatible endpoint
+          model: gpt-4o-mini
+          base_url: https://api.openai.com/v1
+          api_key_env: OPENAI_API_KEY    # the variable's NAME, never the key
+      reference: base                    # every other model is judged against it
+      judge: {provider: openai, model: gpt-4o, api_key_env: OPENAI_API_KEY, rubric: pairwise}
+    """
     _run_stages(suite, ("generate", "judge", "report"), store, out, max_requests, max_cost, models, shard)
 
 

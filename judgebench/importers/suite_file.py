@@ -142,7 +142,7 @@ def load_import_suite(path: Path, data: str | None, env: Mapping[str, str]) -> L
     try:
         suite = ImportSuite.model_validate(raw)
     except ValidationError as e:
-        raise explain_validation(path, e, raw) from None
+        raise explain_validation(path, e, raw, ImportSuite) from None
     names = [m.name for m in suite.models]
     if len(set(names)) != len(names):
         raise SuiteError(path, "models", "a model is listed twice", "List each model once.")

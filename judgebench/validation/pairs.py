@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from judgebench.errors import ConfigError, SuiteError
+from judgebench.errors import SuiteError
 
 
 class PairsFileError(SuiteError):
@@ -22,10 +22,7 @@ class PairsFileError(SuiteError):
 
     def __init__(self, path: object, field: str | None, problem: str, hint: str | None = None,
                  kind: str = "pairs file") -> None:
-        where = f"{path}" + (f", field `{field}`" if field else "")
-        ConfigError.__init__(self, f"Invalid {kind} {where}: {problem}", hint)
-        self.path = path
-        self.field = field
+        super().__init__(path, field, problem, hint, kind)
 
 
 Label = Literal["A", "B", "tie"]

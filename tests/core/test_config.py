@@ -66,7 +66,7 @@ def test_model_overrides_generation_defaults(tmp_path: Path) -> None:
     [
         (("    provider: openai\n    model: some-model", "    provider: opneai\n    model: some-model"),
          "models[1] (reference-model).provider", "'openai' or 'vllm'"),
-        (("  concurrency: 32", "  concurency: 32"), "judge.concurency", "not allowed"),
+        (("  concurrency: 32", "  concurency: 32"), "judge.concurency", "did you mean `concurrency`?"),
         (("reference: reference-model", "reference: nobody"), "", "not one of the models"),
         (("generation: {max_tokens: 512", "generation: {max_tokens: lots"), "generation.max_tokens", "integer"),
         (("    api_key_env: OPENAI_API_KEY", "    api_key_env: sk-abc123"), "api_key_env", "NAME of an environment"),
