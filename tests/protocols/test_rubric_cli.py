@@ -54,7 +54,7 @@ def test_render_without_responses_uses_placeholders_and_needs_no_api_key(tmp_pat
     [
         (["--prompt", "nope"], "No prompt 'nope'"),
         (["--prompt", "p1", "--model", "ref"], "is a reference"),
-        (["--prompt", "p1", "--model", "ghost"], "not in suite"),
+        (["--prompt", "p1", "--model", "ghost"], "is not a model of suite"),
     ],
 )
 def test_render_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
