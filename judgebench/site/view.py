@@ -13,7 +13,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from judgebench.site import fmt, judge_view, svg
+from judgebench.site import finding, fmt, judge_view, svg
 
 
 @dataclass(frozen=True)
@@ -342,7 +342,7 @@ def flags(lb: dict[str, Any]) -> list[dict[str, str]] | None:
 
 
 def headline(lb: dict[str, Any]) -> dict[str, str]:
-    """The numbers the index shows for a suite: best model, its win rate, how many models."""
+    """The numbers the index shows for a suite: its finding in one sentence, best model, its win rate."""
     rows = [
         r for r in lb.get("rows") or [] if isinstance(r, dict) and fmt.number(r.get("win_rate")) is not None
     ]
@@ -364,4 +364,5 @@ def headline(lb: dict[str, Any]) -> dict[str, str]:
         "judge": str(judge.get("model") or fmt.DASH),
         "created": fmt.when(m.get("created_at")),
         "description": str(m.get("description") or ""),
+        "finding": finding.finding(lb),
     }
