@@ -93,3 +93,11 @@ def test_a_curated_win_that_length_control_reverses_is_flagged() -> None:
     lb = _lb(rows, curated_vs_large={"points": points, "comparisons": [_pair("c1", "big", 2.0, True)]})
     assert "the curated set wins 1 of 1 paired comparison (1 of the wins not by length-controlled win rate)." \
         in finding(lb)
+
+
+def test_the_suite_page_opens_with_the_same_finding() -> None:
+    from judgebench.site.render import render_suite_page
+
+    lb = _lb([_row("m", 60.0, 55.0, 65.0)], judge_adequacy={"status": "too weak", "reasons": ["x"]})
+    html = render_suite_page(lb, {})
+    assert '<p class="finding" id="finding"><strong>Finding:</strong> Inconclusive: the judge is too weak' in html
