@@ -286,9 +286,13 @@ spec = ModelSpec(name="m", provider="vllm", model="/ckpt",
 def test_ctrl_c_leaves_nothing_behind(
     tmp_path: Path, run_script: Callable[[str], subprocess.Popen[str]]
 ) -> None:
+    """Ctrl-C in a terminal: Python's KeyboardInterrupt handler. The script installs it itself,
+    because a test run started from a background job (``cmd &`` in a non-interactive shell, as
+    CI may do) inherits SIGINT ignored, and the self-sent signal would then do nothing."""
     proc = run_script(
         _SCRIPT_HEAD
         + f"""
+signal.signal(signal.SIGINT, signal.default_int_handler)
 with ServerPool([spec], Path({str(tmp_path)!r})) as pool:
     url, _ = pool.endpoint(spec)
     print(pool.server(spec).pid, flush=True)
