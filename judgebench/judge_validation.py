@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from judgebench import interrupt
 from judgebench.config import ValidationSetSpec
 from judgebench.engine import Budget, Job, NullProgress, Progress, execute
 from judgebench.errors import ConfigError, RunFailed
@@ -222,7 +223,7 @@ def run_suite_judge(suite_path: Path, pairs: Sequence[LabelledPair], env: Mappin
     with ExitStack() as stack:
         store = stack.enter_context(Store(store_path))
         items = todo(judge, store, pairs)
-        errors = asyncio.run(request(store, items, stack)) if items else 0
+        errors = interrupt.run(request(store, items, stack)) if items else 0
         if errors:
             raise RunFailed(f"{errors} judge request(s) failed after retries (stored as errors, never as verdicts).",
                             "Nothing was scored; rerun when the endpoint is healthy: only what failed is requested.")

@@ -9,7 +9,6 @@ stopped when the pipeline call returns, on success, error or Ctrl-C.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
@@ -17,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from judgebench import guards
+from judgebench import guards, interrupt
 from judgebench.endpoints import Router, check_endpoints, check_reachable
 from judgebench.engine import Budget, NullProgress, Progress, StageResult
 from judgebench.errors import RunFailed
@@ -117,7 +116,7 @@ def run(
                 await router.aclose()
 
         if "generate" in stages or "judge" in stages:
-            asyncio.run(requests())
+            interrupt.run(requests())
         if "judge" in stages:
             result.parse_failure_rate = guards.parse_failures(prepared, store, models)
         if "report" in stages:

@@ -10,11 +10,18 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from judgebench.testing.openai_server import FakeOpenAIServer
 from reliability.helpers import TABLES, cli, cmd, count, env, integrity, plan, rows, write_suite
 
 
-def test_sigterm_mid_run_exits_143_quietly_and_loses_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sigint", [signal.SIG_DFL, signal.SIG_IGN], ids=["sigint-default", "sigint-ignored"])
+def test_sigterm_mid_run_exits_143_quietly_and_loses_nothing(tmp_path: Path, sigint: signal.Handlers) -> None:
+    """``sigint-ignored`` is a background job of a CI script (``judgebench run ... &``): it inherits
+    SIGINT ignored, so asyncio installs no Ctrl-C handler and SIGTERM must stop the run without it.
+    The disposition is set for the child explicitly, so the test does not depend on how pytest was
+    started."""
     proc: list[subprocess.Popen[str]] = []
 
     def hook(number: int, body: dict[str, Any]) -> None:
@@ -24,7 +31,8 @@ def test_sigterm_mid_run_exits_143_quietly_and_loses_nothing(tmp_path: Path) -> 
     with FakeOpenAIServer(latency=0.05, on_request=hook) as srv:
         suite = write_suite(tmp_path, srv.base_url, n_prompts=8, concurrency=2)
         proc.append(subprocess.Popen(cmd("run", str(suite), "--out", str(tmp_path / "lb")), cwd=tmp_path,
-                                     env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+                                     env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     preexec_fn=lambda: signal.signal(signal.SIGINT, sigint)))
         out, err = proc[0].communicate(timeout=120)
         assert proc[0].returncode == 143, (proc[0].returncode, out[-2000:], err[-2000:])
         assert "Terminated (SIGTERM)" in err and "rerun to continue" in err

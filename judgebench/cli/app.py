@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import click
 
-from judgebench import __version__
+from judgebench import __version__, interrupt
 from judgebench.errors import ConfigError, JudgebenchError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -42,11 +42,14 @@ _TERMINATED = threading.Event()
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
-    """SIGTERM (a cancelled CI job) stops a run as Ctrl-C does: it is handed to the current SIGINT
-    handler -- asyncio's inside a run, which cancels the run's task cleanly -- and the boundary
-    then exits 143, as a process killed by SIGTERM would. Jobs in flight are dropped; what is
-    stored stays."""
+    """SIGTERM (a cancelled CI job) stops a run as Ctrl-C does: inside a run it cancels the run's
+    task (``interrupt.request_stop``, which does not depend on SIGINT's disposition: a background
+    job in a CI script inherits SIGINT ignored); outside one it is handed to the SIGINT handler.
+    The boundary then exits 143, as a process killed by SIGTERM would. Jobs in flight are
+    dropped; what is stored stays."""
     _TERMINATED.set()
+    if interrupt.request_stop():
+        return
     handler = signal.getsignal(signal.SIGINT)
     if callable(handler):
         handler(signal.SIGINT, frame)
